@@ -1,0 +1,228 @@
+"""The default answerer: picks the sentences of the retrieved passages that answer the question, no LLM.
+
+Scoring is deliberately simple and measurable (see eval/): a sentence is worth the IDF-weighted share of the
+question's terms it contains, plus, when an encoder is given, its embedding similarity to the question (the
+only signal for English questions against Chinese text).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.records import Hit
+from ingest.normalize import contains_cjk, normalize_text, to_simplified
+
+from .base import Answer, Citation, Generator, Turn
+
+REFUSAL = "资料库中的讲话和文件没有回答这个问题。"
+RELATED_INTRO = "以下段落可能相关，但不足以作答："
+
+_SENTENCE_END = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)")
+# Questions that ask for an enumeration are answered as a list.
+_ENUMERATION = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两]|分别|包括|包含|几个|几方面|几项|什么.{0,4}(?:要求|措施|内容|制度)|有何")
+# Words that say what kind of answer is wanted but are never in the evidence.
+_QUESTION_WORDS = re.compile(r"什么|哪些|哪几|哪里|哪个|怎样|怎么|如何|是谁|是否|多少|为什么|有何|吗|呢|请问|讲话中|讲话里|讲话")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a retrieved passage, located by its offsets inside the chunk text."""
+
+    hit_rank: int  # 0-based rank of the hit it comes from
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Offsets (start, end) of the sentences of `text`, split at 。！？； and line breaks, blanks dropped."""
+    spans = []
+    for m in _SENTENCE_END.finditer(text):
+        start, end = m.start(), m.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start >= 2:
+            spans.append((start, end))
+    return spans
+
+
+def question_terms(question: str, tokenize: Callable[[str], list[str]]) -> list[str]:
+    """The content terms of a question: its tokens without question words, duplicates or 1-char fillers."""
+    text = _QUESTION_WORDS.sub(" ", normalize_text(question))
+    seen: dict[str, None] = {}
+    for tok in tokenize(text):
+        tok = tok.strip().lower()
+        if tok and (len(tok) > 1 or contains_cjk(tok)) and tok not in seen:
+            seen[tok] = None
+    return list(seen)
+
+
+def term_coverage(text: str, terms: Sequence[str], weights: Sequence[float]) -> float:
+    """IDF-weighted share of `terms` that occur in `text` (0 when there are no terms)."""
+    total = float(sum(weights))
+    if total <= 0:
+        return 0.0
+    lowered = text.lower()
+    return float(sum(w for t, w in zip(terms, weights) if t in lowered)) / total
+
+
+def is_enumeration(question: str) -> bool:
+    """True when the question asks for several items ("有哪些要求", "分别是什么")."""
+    return bool(_ENUMERATION.search(to_simplified(question)))
+
+
+class ExtractiveGenerator(Generator):
+    """Answers with verbatim sentences of the retrieved passages, each followed by its citation [n]."""
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        tokenize: Callable[[str], list[str]],
+        idf: Callable[[str], float],
+        encoder=None,
+        *,
+        max_sentences: int = 6,
+        min_lexical_coverage: float = 0.45,
+        min_dense_similarity: float = 0.83,
+        passages: int = 5,
+    ) -> None:
+        self._tokenize = tokenize
+        self._idf = idf
+        self._encoder = encoder
+        self.max_sentences = max_sentences
+        self.min_lexical_coverage = min_lexical_coverage
+        self.min_dense_similarity = min_dense_similarity
+        self.passages = passages
+
+    # -- evidence strength -------------------------------------------------------------------------------
+    def evidence_strength(self, question: str, hits: Sequence[Hit]) -> tuple[bool, str]:
+        """Decide whether the best passages answer the question; returns (answerable, reason)."""
+        if not hits:
+            return False, "no passage retrieved"
+        if contains_cjk(question):
+            terms = question_terms(question, self._tokenize)
+            weights = [self._idf(t) for t in terms]
+            best = max(term_coverage(h.chunk.text, terms, weights) for h in hits[:3])
+            ok = best >= self.min_lexical_coverage
+            return ok, f"lexical coverage {best:.2f} (threshold {self.min_lexical_coverage:.2f})"
+        sim = self._dense_similarity(question, [h.chunk.text for h in hits[:3]])
+        best = float(sim.max()) if sim.size else 0.0
+        ok = best >= self.min_dense_similarity
+        return ok, f"dense similarity {best:.3f} (threshold {self.min_dense_similarity:.3f})"
+
+    def _dense_similarity(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        if self._encoder is None or not texts:
+            return np.zeros(len(texts), dtype=np.float32)
+        q = self._encoder.embed_queries([normalize_text(question)])[0]
+        return self._encoder.embed_passages(list(texts)) @ q
+
+    # -- sentence selection ------------------------------------------------------------------------------
+    def score_sentences(self, question: str, hits: Sequence[Hit]) -> list[tuple[float, Sentence]]:
+        """Score every sentence of the top passages for how well it answers the question, best first."""
+        sentences = [
+            Sentence(rank, s, e, hit.chunk.text[s:e])
+            for rank, hit in enumerate(hits[: self.passages])
+            for s, e in split_sentences(hit.chunk.text)
+        ]
+        if not sentences:
+            return []
+        cjk = contains_cjk(question)
+        scores = np.zeros(len(sentences), dtype=np.float64)
+        if cjk:
+            terms = question_terms(question, self._tokenize)
+            weights = [self._idf(t) for t in terms]
+            scores += [term_coverage(s.text, terms, weights) for s in sentences]
+        if self._encoder is not None and not cjk:
+            sims = self._dense_similarity(question, [s.text for s in sentences])
+            # e5 cosines live in a narrow band (~0.7-0.9): stretch it so it is comparable with coverage
+            scores += np.clip((sims - 0.75) / 0.15, 0.0, 1.0)
+        # earlier (better-ranked) passages win ties
+        scores += [0.08 / (1 + s.hit_rank) for s in sentences]
+        order = np.argsort(-scores, kind="stable")
+        return [(float(scores[i]), sentences[i]) for i in order]
+
+    def select_sentences(self, question: str, hits: Sequence[Hit]) -> list[Sentence]:
+        """Choose the answer sentences: the best ones, their list continuations, no near-duplicates."""
+        ranked = self.score_sentences(question, hits)
+        if not ranked:
+            return []
+        best = ranked[0][0]
+        enumeration = is_enumeration(question)
+        floor = best * (0.45 if enumeration else 0.6)
+        chosen: list[Sentence] = []
+        for score, sent in ranked:
+            if len(chosen) >= self.max_sentences or score < floor:
+                break
+            if any(_similar(sent.text, c.text) for c in chosen):
+                continue
+            chosen.append(sent)
+            if enumeration:
+                chosen.extend(_list_items_after(sent, hits, self.max_sentences - len(chosen)))
+        # read in document order within each passage, passages in rank order
+        unique = {(s.hit_rank, s.start): s for s in chosen}
+        return sorted(unique.values(), key=lambda s: (s.hit_rank, s.start))
+
+    # -- composition -------------------------------------------------------------------------------------
+    def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
+        """Compose a cited extractive answer, or a plain refusal when the evidence is too weak."""
+        hits = list(hits)
+        answerable, reason = self.evidence_strength(question, hits)
+        if not answerable:
+            return Answer(question, REFUSAL, False, [], hits, generator=self.name, notes=[reason])
+        chosen = self.select_sentences(question, hits)
+        if not chosen:
+            return Answer(question, REFUSAL, False, [], hits, generator=self.name, notes=["no sentence selected"])
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        lines = []
+        for sent in chosen:
+            if sent.hit_rank not in numbers:
+                numbers[sent.hit_rank] = len(numbers) + 1
+                citations.append(Citation(numbers[sent.hit_rank], hits[sent.hit_rank]))
+            n = numbers[sent.hit_rank]
+            cit = citations[n - 1]
+            cit.quote = (cit.quote + sent.text) if cit.quote else sent.text
+            lines.append(f"{_strip_list_marker(sent.text).rstrip('；;，,')}[{n}]")
+        if is_enumeration(question) and len(lines) > 1:
+            text = "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+        else:
+            text = "".join(lines)
+        return Answer(question, text, True, citations, hits, generator=self.name, notes=[reason])
+
+
+def _similar(a: str, b: str) -> bool:
+    """Near-duplicate test on character bigrams (Jaccard > 0.7)."""
+    ga = {a[i : i + 2] for i in range(len(a) - 1)}
+    gb = {b[i : i + 2] for i in range(len(b) - 1)}
+    if not ga or not gb:
+        return a == b
+    return len(ga & gb) / len(ga | gb) > 0.7
+
+
+_ITEM_MARKER = re.compile(r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、,]|[（(][一二三四五六七八九十\d]+[）)]|\d+[.、．]|[一二三四五六七八九十]+、)")
+
+
+def _list_items_after(sent: Sentence, hits: Sequence[Hit], limit: int) -> list[Sentence]:
+    """The list items that follow `sent` in its passage: all next sentences when it introduces a list with
+    "：", else only the following sentences that carry an outline marker (二是…, （二）…)."""
+    text = hits[sent.hit_rank].chunk.text
+    introduces = "：" in sent.text or ":" in sent.text
+    out: list[Sentence] = []
+    for s, e in split_sentences(text):
+        if s < sent.end or len(out) >= limit:
+            continue
+        if not introduces and not _ITEM_MARKER.match(text[s:e]):
+            break
+        out.append(Sentence(sent.hit_rank, s, e, text[s:e]))
+    return out
+
+
+def _strip_list_marker(text: str) -> str:
+    """Drop a leading Markdown bullet so list rendering does not double it."""
+    return re.sub(r"^[\-*•·]\s*", "", text)

@@ -1,0 +1,76 @@
+"""Wiring from settings to a ready question-answering pipeline, and the one function that answers."""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.encoders import Encoder, load_encoder
+from index.retrievers import Filters, Retriever
+from index.store import PolicyIndex
+
+from .answer.base import Answer, Generator, Turn
+from .answer.extractive import ExtractiveGenerator
+from .settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """A loaded index with the retriever and generator built for it."""
+
+    index: PolicyIndex
+    retriever: Retriever
+    generator: Generator
+    top_k: int
+
+
+def build_encoder(settings: Settings) -> Encoder:
+    """The dense encoder named in settings (weights load lazily on first use)."""
+    return load_encoder(settings.encoder, settings.encoder_query_prefix, settings.encoder_passage_prefix)
+
+
+def build_generator(settings: Settings, index: PolicyIndex) -> Generator:
+    """The answer generator named in settings."""
+    return ExtractiveGenerator(
+        index.tokenize,
+        index.idf,
+        index.encoder,
+        max_sentences=settings.max_answer_sentences,
+        min_lexical_coverage=settings.min_lexical_coverage,
+        min_dense_similarity=settings.min_dense_similarity,
+    )
+
+
+def load_pipeline(settings: Settings, *, leg: str | None = None) -> Pipeline:
+    """Load the index in `settings.index_dir` and build retriever and generator for it."""
+    index = PolicyIndex.load(settings.index_dir, build_encoder(settings))
+    retriever = index.retriever(
+        leg=leg or settings.retrieval_leg,
+        weights={"bm25": settings.weight_bm25, "dense": settings.weight_dense},
+        fusion_k=settings.fusion_k,
+        reranker=settings.reranker,
+        candidates=settings.rerank_candidates,
+    )
+    return Pipeline(index, retriever, build_generator(settings, index), settings.top_k)
+
+
+def answer_question(
+    pipeline: Pipeline,
+    question: str,
+    *,
+    top_k: int | None = None,
+    filters: Filters | None = None,
+    history: Sequence[Turn] = (),
+) -> Answer:
+    """Retrieve passages for `question` and compose the cited answer, with timings in milliseconds."""
+    t0 = time.perf_counter()
+    hits = pipeline.retriever.search(question, top_k=max(top_k or pipeline.top_k, 5), filters=filters)
+    t1 = time.perf_counter()
+    answer = pipeline.generator.answer(question, hits, history)
+    t2 = time.perf_counter()
+    answer.timings_ms = {
+        "retrieve": round((t1 - t0) * 1000, 2),
+        "answer": round((t2 - t1) * 1000, 2),
+        "total": round((t2 - t0) * 1000, 2),
+    }
+    return answer

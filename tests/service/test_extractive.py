@@ -1,0 +1,101 @@
+"""The extractive answerer: sentence choice, citations, lists and refusals, on hand-made passages."""
+from __future__ import annotations
+
+import jieba
+import pytest
+
+from index.records import Hit
+from ingest.records import Chunk, Document
+from service.answer.extractive import (
+    REFUSAL,
+    ExtractiveGenerator,
+    is_enumeration,
+    question_terms,
+    split_sentences,
+    term_coverage,
+)
+
+STOP = {"的", "了", "和", "是", "在", "要", "对", "有", "哪些", "什么", "怎么", "如何", "？", "，", "。", " "}
+
+
+def tokenize(text: str) -> list[str]:
+    return [t for t in jieba.lcut(text) if t.strip() and t not in STOP]
+
+
+def make_hit(doc_name: str, text: str, score: float = 1.0) -> Hit:
+    doc = Document(id=doc_name, source=f"{doc_name}.txt", path=f"/x/{doc_name}.txt", text=text,
+                   content_hash="h", title=doc_name)
+    return Hit(Chunk(f"{doc_name}:0", doc_name, text, 0, len(text), ("一、总体要求",)), doc, score)
+
+
+@pytest.fixture()
+def generator() -> ExtractiveGenerator:
+    return ExtractiveGenerator(tokenize, lambda t: 1.0, None, min_lexical_coverage=0.5)
+
+
+def test_split_sentences_keeps_offsets_and_punctuation():
+    text = "第一句话。第二句话！\n第三句；"
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == ["第一句话。", "第二句话！", "第三句；"]
+
+
+def test_question_terms_drop_question_words():
+    terms = question_terms("招商引资有哪些要求？", tokenize)
+    assert "哪些" not in terms and "要求" in terms
+
+
+def test_term_coverage_is_weighted_share():
+    assert term_coverage("招商引资是一号工程", ["招商", "工程", "考核"], [1, 1, 2]) == pytest.approx(0.5)
+    assert term_coverage("任何文本", [], []) == 0.0
+
+
+def test_enumeration_detection():
+    assert is_enumeration("招商引资有哪些要求？")
+    assert is_enumeration("六項制度包括哪些制度？")  # traditional
+    assert not is_enumeration("常务副组长是谁？")
+
+
+def test_answer_cites_the_passage_each_sentence_comes_from(generator):
+    hits = [
+        make_hit("a", "今天天气很好。会议开得很成功。"),
+        make_hit("b", "招商引资是全市的一号工程。要坚持专业招商。"),
+    ]
+    answer = generator.answer("招商引资被定位为什么工程？", hits)
+    assert answer.answerable
+    assert "一号工程" in answer.text
+    assert answer.text.count("[1]") >= 1
+    assert answer.citations[0].hit.document.source == "b.txt"
+    assert "天气" not in answer.text
+
+
+def test_answer_draws_on_several_documents_for_a_list(generator):
+    hits = [
+        make_hit("a", "招商引资要坚持市委靠前抓招。招商引资要做到政府重点管落。"),
+        make_hit("b", "招商引资要立即启动专业招商。项目建设要加快。"),
+    ]
+    answer = generator.answer("招商引资有哪些要求？", hits)
+    assert answer.answerable
+    assert {c.hit.document.source for c in answer.citations} == {"a.txt", "b.txt"}
+    assert answer.text.startswith("1. ")
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.text
+
+
+def test_weak_evidence_is_refused_and_nothing_is_cited(generator):
+    hits = [make_hit("a", "招商引资是全市的一号工程。")]
+    answer = generator.answer("高校毕业生到基层就业有哪些补贴？", hits)
+    assert not answer.answerable
+    assert answer.text == REFUSAL
+    assert answer.citations == []
+    assert answer.retrieved == hits  # still shown as possibly related
+
+
+def test_no_hits_is_a_refusal(generator):
+    assert not generator.answer("招商引资有哪些要求？", []).answerable
+
+
+def test_list_introduced_by_colon_keeps_its_items(generator):
+    text = "六项制度包括以下内容：不定期抽查制度。督查问责制度。成效述职制度。"
+    answer = generator.answer("六项制度包括哪些？", [make_hit("a", text)])
+    for item in ("不定期抽查", "督查问责", "成效述职"):
+        assert item in answer.text
