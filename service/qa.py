@@ -5,6 +5,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.crosslingual import translate_terms
 from index.encoders import Encoder, load_encoder
 from index.retrievers import Filters, Retriever
 from index.store import PolicyIndex
@@ -36,8 +37,11 @@ def build_generator(settings: Settings, index: PolicyIndex) -> Generator:
         index.idf,
         index.encoder,
         max_sentences=settings.max_answer_sentences,
-        min_lexical_coverage=settings.min_lexical_coverage,
+        min_answer_score=settings.min_answer_score,
+        dense_center=settings.dense_center,
+        dense_weight=settings.dense_weight,
         min_dense_similarity=settings.min_dense_similarity,
+        translate=lambda question: translate_terms(question, vocabulary=lambda t: index.lexical.doc_freq(t) > 0),
     )
 
 

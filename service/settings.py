@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     # answering
     generator: Literal["extractive"] = "extractive"
     max_answer_sentences: int = Field(6, ge=1, description="Most sentences the extractive answer keeps.")
-    min_lexical_coverage: float = Field(0.45, ge=0, le=1, description="Share of the question's weighted terms the best passage must contain to count as an answer.")
-    min_dense_similarity: float = Field(0.83, ge=0, le=1, description="Cosine similarity a non-Chinese question needs with the best passage.")
+    min_answer_score: float = Field(0.40, description="Evidence score (term coverage + dense nudge) a Chinese question needs, else the answer is a refusal.")
+    dense_center: float = Field(0.88, description="Typical best cosine of the default encoder; similarity above it raises the evidence score.")
+    dense_weight: float = Field(5.0, ge=0, description="How strongly the best cosine nudges the evidence score.")
+    min_dense_similarity: float = Field(0.74, ge=0, le=1, description="Cosine floor for non-Chinese questions (which also need translated terms found in the collection).")
 
     # service
     host: str = "127.0.0.1"

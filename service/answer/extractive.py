@@ -22,9 +22,13 @@ RELATED_INTRO = "以下段落可能相关，但不足以作答："
 
 _SENTENCE_END = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)]*|\n|$)")
 # Questions that ask for an enumeration are answered as a list.
-_ENUMERATION = re.compile(r"哪些|哪几|哪[一二三四五六七八九十两]|分别|包括|包含|几个|几方面|几项|什么.{0,4}(?:要求|措施|内容|制度)|有何")
-# Words that say what kind of answer is wanted but are never in the evidence.
-_QUESTION_WORDS = re.compile(r"什么|哪些|哪几|哪里|哪个|怎样|怎么|如何|是谁|是否|多少|为什么|有何|吗|呢|请问|讲话中|讲话里|讲话")
+_ENUMERATION = re.compile(r"哪些|哪几|哪[“「]?[一二三四五六七八九十两]|分别|包括|包含|几个|几方面|几项|什么.{0,4}(?:要求|措施|内容|制度)|有何")
+# Words that say what kind of answer is wanted but are rarely in the evidence ("有哪些要求" is answered by the
+# requirements themselves, which seldom repeat the word 要求).
+_QUESTION_WORDS = re.compile(
+    r"什么|哪些|哪几|哪里|哪个|怎样|怎么|如何|是谁|是否|多少|为什么|有何|吗|呢|请问|讲话中|讲话里|讲话|"
+    r"要求|措施|内容|方面|具体|主要|分别|包括|提到|提出"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,23 +56,26 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def question_terms(question: str, tokenize: Callable[[str], list[str]]) -> list[str]:
-    """The content terms of a question: its tokens without question words, duplicates or 1-char fillers."""
+    """The content terms of a question: its words without question words, single characters (as tokens they
+    look rare, as characters they are everywhere) or words contained in a longer term of the question."""
     text = _QUESTION_WORDS.sub(" ", normalize_text(question))
-    seen: dict[str, None] = {}
+    words: dict[str, None] = {}
     for tok in tokenize(text):
         tok = tok.strip().lower()
-        if tok and (len(tok) > 1 or contains_cjk(tok)) and tok not in seen:
-            seen[tok] = None
-    return list(seen)
+        if len(tok) > 1 and not tok.startswith("#"):  # "#.." are the index's character bigrams
+            words[tok] = None
+    return [w for w in words if not any(w != other and w in other for other in words)]
 
 
-def term_coverage(text: str, terms: Sequence[str], weights: Sequence[float]) -> float:
-    """IDF-weighted share of `terms` that occur in `text` (0 when there are no terms)."""
+def term_coverage(text: str, terms: Sequence[str], weights: Sequence[float], context: str = "") -> float:
+    """IDF-weighted share of `terms` that occur in `text`; a term found only in `context` (the rest of the
+    document: "洪湖市" is named once at the top, not in every passage) counts half."""
     total = float(sum(weights))
     if total <= 0:
         return 0.0
-    lowered = text.lower()
-    return float(sum(w for t, w in zip(terms, weights) if t in lowered)) / total
+    lowered, around = text.lower(), context.lower()
+    got = sum(w if t in lowered else (0.5 * w if t in around else 0.0) for t, w in zip(terms, weights))
+    return float(got) / total
 
 
 def is_enumeration(question: str) -> bool:
@@ -88,33 +95,58 @@ class ExtractiveGenerator(Generator):
         encoder=None,
         *,
         max_sentences: int = 6,
-        min_lexical_coverage: float = 0.45,
-        min_dense_similarity: float = 0.83,
+        min_answer_score: float = 0.40,
+        dense_center: float = 0.88,
+        dense_weight: float = 5.0,
+        min_dense_similarity: float = 0.74,
         passages: int = 5,
+        translate: Callable[[str], list[str]] | None = None,
     ) -> None:
         self._tokenize = tokenize
         self._idf = idf
         self._encoder = encoder
         self.max_sentences = max_sentences
-        self.min_lexical_coverage = min_lexical_coverage
+        self.min_answer_score = min_answer_score
+        self.dense_center = dense_center
+        self.dense_weight = dense_weight
+        self._translate = translate or (lambda question: [])
         self.min_dense_similarity = min_dense_similarity
         self.passages = passages
 
     # -- evidence strength -------------------------------------------------------------------------------
     def evidence_strength(self, question: str, hits: Sequence[Hit]) -> tuple[bool, str]:
-        """Decide whether the best passages answer the question; returns (answerable, reason)."""
+        """Decide whether the best passages answer the question; returns (answerable, reason).
+
+        Chinese questions: IDF-weighted term coverage of the best of the top 3 passages, nudged by how far the
+        best embedding similarity lies from its typical value (terms alone confuse "一号文件" with "一号工程";
+        similarity alone barely separates related from answering passages). English questions: Chinese terms
+        from the dictionary translator must occur in the collection, and the similarity must clear a floor.
+        """
         if not hits:
             return False, "no passage retrieved"
+        dense = self._best_dense_similarity(question, hits)
         if contains_cjk(question):
             terms = question_terms(question, self._tokenize)
             weights = [self._idf(t) for t in terms]
-            best = max(term_coverage(h.chunk.text, terms, weights) for h in hits[:3])
-            ok = best >= self.min_lexical_coverage
-            return ok, f"lexical coverage {best:.2f} (threshold {self.min_lexical_coverage:.2f})"
-        sim = self._dense_similarity(question, [h.chunk.text for h in hits[:3]])
-        best = float(sim.max()) if sim.size else 0.0
-        ok = best >= self.min_dense_similarity
-        return ok, f"dense similarity {best:.3f} (threshold {self.min_dense_similarity:.3f})"
+            coverage = max(term_coverage(h.chunk.text, terms, weights, h.document.title + h.document.text)
+                           for h in hits[:3])
+            score = coverage + self.dense_weight * (dense - self.dense_center) if dense is not None else coverage
+            ok = score >= self.min_answer_score
+            return ok, (f"evidence score {score:.2f} = coverage {coverage:.2f} + dense {dense if dense is not None else 0:.3f}"
+                        f" (threshold {self.min_answer_score:.2f})")
+        translated = self._translate(question)
+        ok = bool(translated) and (dense is None or dense >= self.min_dense_similarity)
+        return ok, (f"translated terms {translated[:8]}, dense similarity {dense if dense is not None else 0:.3f}"
+                    f" (floor {self.min_dense_similarity:.3f})")
+
+    def _best_dense_similarity(self, question: str, hits: Sequence[Hit]) -> float | None:
+        """The dense leg's best cosine among the hits (already computed by retrieval), else embed."""
+        scores = [h.legs["dense"][1] for h in hits if "dense" in h.legs]
+        if scores:
+            return float(max(scores))
+        if self._encoder is None:
+            return None
+        return float(self._dense_similarity(question, [h.chunk.text for h in hits[:3]]).max())
 
     def _dense_similarity(self, question: str, texts: Sequence[str]) -> np.ndarray:
         if self._encoder is None or not texts:
@@ -138,6 +170,10 @@ class ExtractiveGenerator(Generator):
             terms = question_terms(question, self._tokenize)
             weights = [self._idf(t) for t in terms]
             scores += [term_coverage(s.text, terms, weights) for s in sentences]
+        else:
+            terms = self._translate(question)
+            weights = [self._idf(t) for t in terms]
+            scores += [0.5 * term_coverage(s.text, terms, weights) for s in sentences]
         if self._encoder is not None and not cjk:
             sims = self._dense_similarity(question, [s.text for s in sentences])
             # e5 cosines live in a narrow band (~0.7-0.9): stretch it so it is comparable with coverage

@@ -38,6 +38,17 @@ class PipelineHolder:
             log.error("index not ready: %s", exc)
 
 
+def ready_pipeline(request: Request) -> Pipeline:
+    """The loaded pipeline, or a 503 that says why it is not ready."""
+    holder: PipelineHolder = request.app.state.holder
+    if holder.pipeline is None:
+        raise HTTPException(status_code=503, detail=holder.error)
+    return holder.pipeline
+
+
+PipelineDep = Annotated[Pipeline, Depends(ready_pipeline)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the process settings by default)."""
     settings = settings or get_settings()
@@ -50,13 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="PolicyQA 政策问答", version="0.1.0", lifespan=lifespan)
     app.state.holder = holder
-
-    def ready_pipeline() -> Pipeline:
-        if holder.pipeline is None:
-            raise HTTPException(status_code=503, detail=holder.error)
-        return holder.pipeline
-
-    PipelineDep = Annotated[Pipeline, Depends(ready_pipeline)]
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
@@ -86,9 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", responses={503: {"model": ErrorOut}})
-    async def readyz() -> dict:
+    async def readyz(pipeline: PipelineDep) -> dict:
         """Readiness: the index is loaded."""
-        pipeline = ready_pipeline()
         return {"status": "ready", "documents": len(pipeline.index.documents), "chunks": len(pipeline.index.chunks)}
 
     @app.get("/", include_in_schema=False)

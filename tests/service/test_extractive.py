@@ -30,7 +30,7 @@ def make_hit(doc_name: str, text: str, score: float = 1.0) -> Hit:
 
 @pytest.fixture()
 def generator() -> ExtractiveGenerator:
-    return ExtractiveGenerator(tokenize, lambda t: 1.0, None, min_lexical_coverage=0.5)
+    return ExtractiveGenerator(tokenize, lambda t: 1.0, None, min_answer_score=0.5)
 
 
 def test_split_sentences_keeps_offsets_and_punctuation():
@@ -41,7 +41,13 @@ def test_split_sentences_keeps_offsets_and_punctuation():
 
 def test_question_terms_drop_question_words():
     terms = question_terms("招商引资有哪些要求？", tokenize)
-    assert "哪些" not in terms and "要求" in terms
+    assert "哪些" not in terms and "要求" not in terms  # 要求 names the answer type, not its content
+    assert "招商引资" in terms
+
+
+def test_question_terms_drop_single_characters_and_sub_words():
+    terms = question_terms("洪湖市的工业经济调度要调度到哪些层面？", lambda t: ["洪湖", "洪湖市", "调度", "到", "层面"])
+    assert terms == ["洪湖市", "调度", "层面"]
 
 
 def test_term_coverage_is_weighted_share():
