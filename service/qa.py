@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.crosslingual import translate_terms
 from index.encoders import Encoder, load_encoder
+from index.records import Hit
 from index.retrievers import Filters, Retriever
 from index.store import PolicyIndex
 
@@ -30,6 +31,22 @@ def build_encoder(settings: Settings) -> Encoder:
     return load_encoder(settings.encoder, settings.encoder_query_prefix, settings.encoder_passage_prefix)
 
 
+def section_continuation(index: PolicyIndex) -> Callable[[Hit], list[Hit]]:
+    """A function giving the chunks that follow a hit's chunk inside the same section, as hits."""
+    position = {chunk.id: i for i, chunk in enumerate(index.chunks)}
+
+    def following(hit: Hit) -> list[Hit]:
+        out = []
+        section = hit.chunk.section
+        for chunk in index.chunks[position.get(hit.chunk.id, len(index.chunks)) + 1:]:
+            if chunk.doc_id != hit.chunk.doc_id or chunk.section[: len(section)] != section:
+                break
+            out.append(Hit(chunk, hit.document, 0.0, {"context": (0, 0.0)}))
+        return out
+
+    return following
+
+
 def build_generator(settings: Settings, index: PolicyIndex) -> Generator:
     """The answer generator named in settings."""
     return ExtractiveGenerator(
@@ -41,6 +58,7 @@ def build_generator(settings: Settings, index: PolicyIndex) -> Generator:
         dense_center=settings.dense_center,
         dense_weight=settings.dense_weight,
         min_dense_similarity=settings.min_dense_similarity,
+        continuation=section_continuation(index),
         translate=lambda question: translate_terms(question, vocabulary=lambda t: index.lexical.doc_freq(t) > 0),
     )
 

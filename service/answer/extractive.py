@@ -100,7 +100,9 @@ class ExtractiveGenerator(Generator):
         dense_weight: float = 5.0,
         min_dense_similarity: float = 0.74,
         passages: int = 5,
+        max_items: int = 8,
         translate: Callable[[str], list[str]] | None = None,
+        continuation: Callable[[Hit], list[Hit]] | None = None,
     ) -> None:
         self._tokenize = tokenize
         self._idf = idf
@@ -110,8 +112,10 @@ class ExtractiveGenerator(Generator):
         self.dense_center = dense_center
         self.dense_weight = dense_weight
         self._translate = translate or (lambda question: [])
+        self._continuation = continuation or (lambda hit: [])
         self.min_dense_similarity = min_dense_similarity
         self.passages = passages
+        self.max_items = max_items
 
     # -- evidence strength -------------------------------------------------------------------------------
     def evidence_strength(self, question: str, hits: Sequence[Hit]) -> tuple[bool, str]:
@@ -183,11 +187,19 @@ class ExtractiveGenerator(Generator):
         order = np.argsort(-scores, kind="stable")
         return [(float(scores[i]), sentences[i]) for i in order]
 
-    def select_sentences(self, question: str, hits: Sequence[Hit]) -> list[Sentence]:
-        """Choose the answer sentences: the best ones, their list continuations, no near-duplicates."""
+    def select_sentences(self, question: str, hits: list[Hit]) -> list[Sentence]:
+        """Choose the answer sentences: the best ones, their list continuations, no near-duplicates.
+
+        For a question asking for several items, a list announced by the best sentence ("做到“四个到位”") is
+        followed into the next passages of the same section, which are appended to `hits` so they can be cited.
+        """
         ranked = self.score_sentences(question, hits)
         if not ranked:
             return []
+        if is_enumeration(question):
+            listed = self._announced_list(ranked[0][1], hits)
+            if listed:
+                return listed
         best = ranked[0][0]
         enumeration = is_enumeration(question)
         floor = best * (0.45 if enumeration else 0.6)
@@ -203,6 +215,22 @@ class ExtractiveGenerator(Generator):
         # read in document order within each passage, passages in rank order
         unique = {(s.hit_rank, s.start): s for s in chosen}
         return sorted(unique.values(), key=lambda s: (s.hit_rank, s.start))
+
+    def _announced_list(self, anchor: Sentence, hits: list[Hit]) -> list[Sentence]:
+        """The anchor sentence plus the list items after it in its section (outline markers such as 一是/二是,
+        or parallel sentences opening with the same words), or [] when no list of two or more items follows."""
+        candidates = [Sentence(anchor.hit_rank, s, e, hits[anchor.hit_rank].chunk.text[s:e])
+                      for s, e in split_sentences(hits[anchor.hit_rank].chunk.text) if s >= anchor.end]
+        for extra in self._continuation(hits[anchor.hit_rank])[:3]:
+            rank = next((i for i, h in enumerate(hits) if h.chunk.id == extra.chunk.id), None)
+            if rank is None:
+                hits.append(extra)
+                rank = len(hits) - 1
+            candidates += [Sentence(rank, s, e, extra.chunk.text[s:e]) for s, e in split_sentences(extra.chunk.text)]
+        items = _list_items(candidates)
+        if len(items) < 2:
+            return []
+        return [anchor] + items[: self.max_items]
 
     # -- composition -------------------------------------------------------------------------------------
     def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
@@ -259,6 +287,33 @@ def _list_items_after(sent: Sentence, hits: Sequence[Hit], limit: int) -> list[S
     return out
 
 
+_MARKER_FAMILIES = (
+    re.compile(r"^[一二三四五六七八九十]+是"),
+    re.compile(r"^第[一二三四五六七八九十]+[，、,]"),
+    re.compile(r"^[（(][一二三四五六七八九十]+[）)]"),
+    re.compile(r"^[一二三四五六七八九十]+要"),
+    re.compile(r"^\d+[.、．]"),
+)
+
+
+def _list_items(candidates: Sequence[Sentence]) -> list[Sentence]:
+    """The items of a list among `candidates` (in reading order): the sentences carrying the outline marker
+    family of the first marked sentence, else parallel sentences sharing a 4-5 character opening (排比)."""
+    for sent in candidates:
+        family = next((f for f in _MARKER_FAMILIES if f.match(sent.text)), None)
+        if family is not None:
+            return [c for c in candidates if family.match(c.text)]
+    for width in (5, 4):
+        openings: dict[str, list[Sentence]] = {}
+        for c in candidates:
+            if len(c.text) > width + 2:
+                openings.setdefault(c.text[:width], []).append(c)
+        best = max(openings.values(), key=len, default=[])
+        if len(best) >= 3:
+            return best
+    return []
+
+
 def _strip_list_marker(text: str) -> str:
-    """Drop a leading Markdown bullet so list rendering does not double it."""
-    return re.sub(r"^[\-*•·]\s*", "", text)
+    """Drop a leading Markdown bullet or heading mark so list rendering does not double it."""
+    return re.sub(r"^(?:[\-*•·]|#{1,6})\s*", "", text)

@@ -105,3 +105,23 @@ def test_list_introduced_by_colon_keeps_its_items(generator):
     answer = generator.answer("六项制度包括哪些？", [make_hit("a", text)])
     for item in ("不定期抽查", "督查问责", "成效述职"):
         assert item in answer.text
+
+
+def test_announced_list_is_followed_into_the_next_passage_of_its_section():
+    first = make_hit("a", "风险防控要做到“三个到位”。一是意识要到位。二是工作要到位。")
+    nxt = Chunk("a:1", "a", "三是责任要到位。其他内容。", 0, 12, ("一、总体要求", "（一）"))
+    gen = ExtractiveGenerator(tokenize, lambda t: 1.0, None, min_answer_score=0.5,
+                              continuation=lambda hit: [Hit(nxt, hit.document, 0.0)])
+    answer = gen.answer("风险防控要做到哪“三个到位”？", [first])
+    for item in ("意识要到位", "工作要到位", "责任要到位"):
+        assert item in answer.text
+    assert "其他内容" not in answer.text
+    assert [c.hit.chunk.id for c in answer.citations] == ["a:0", "a:1"]
+    assert answer.retrieved[-1].chunk.id == "a:1"  # the continuation is listed, so its citation resolves
+
+
+def test_parallel_sentences_form_a_list_without_markers():
+    text = "坚决执行“三项制度”。要坚决执行抽查制度。要坚决执行问责制度。要坚决执行述职制度。"
+    answer = ExtractiveGenerator(tokenize, lambda t: 1.0, None, min_answer_score=0.5).answer(
+        "三项制度包括哪些？", [make_hit("a", text)])
+    assert answer.text.count("要坚决执行") == 3 and answer.text.startswith("1. ")
