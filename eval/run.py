@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from service.answer.base import Answer
+from service.api.schemas import AnswerOut
 
 from .metrics import contains, evidence_rank, mean, percentile
 
@@ -38,6 +39,7 @@ class QuestionResult:
     key_points_missed: list[str]
     citations: list[str]
     latency_ms: float
+    response: dict = field(default_factory=dict)  # the answer object, in the public contract's shape
 
 
 class QuestionFileError(ValueError):
@@ -87,6 +89,7 @@ def score_question(q: Question, answer: Answer) -> QuestionResult:
         key_points_missed=[k for k in q.key_points if k not in found],
         citations=[f"[{c.n}] {c.hit.document.source} {' / '.join(c.hit.chunk.section)}" for c in answer.citations],
         latency_ms=answer.timings_ms.get("total", 0.0),
+        response=AnswerOut.from_answer(answer).model_dump(),
     )
 
 
@@ -109,8 +112,8 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         "hit@3": hit_at(3),
         "hit@5": hit_at(5),
         "mrr": mean([1.0 / rk if rk else 0.0 for rk in ranks]),
-        "citation_hit": mean([1.0 if r.cited_evidence else 0.0 for r in answerable]),
-        "key_point_recall": mean(
+        "citation_support": mean([1.0 if r.cited_evidence else 0.0 for r in answerable]),
+        "key_point_coverage": mean(
             [len(r.key_points_found) / len(r.key_points_found + r.key_points_missed)
              for r in answerable if r.key_points_found or r.key_points_missed]
         ),
@@ -133,8 +136,14 @@ def run_eval(
     return summarize(results), results
 
 
+def result_row(result: QuestionResult) -> dict:
+    """One report row: the answer object plus "id" and the scores of that answer under "scores"."""
+    scores = {k: v for k, v in asdict(result).items() if k not in {"response", "id", "question", "answer"}}
+    return {"id": result.id, **result.response, "scores": scores}
+
+
 def write_report(path: Path, summary: dict, results: list[QuestionResult], config: dict) -> None:
     """Write the summary, the configuration it was measured with, and per-question rows as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"summary": summary, "config": config, "results": [asdict(r) for r in results]}
+    payload = {"summary": summary, "config": config, "results": [result_row(r) for r in results]}
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")

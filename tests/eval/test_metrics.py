@@ -46,7 +46,7 @@ def test_summary_counts_refusals_and_hits_separately():
     assert s["hit@1"] == 0.5 and s["hit@5"] == 0.5
     assert s["false_refusal_rate"] == 0.5
     assert s["refusal_accuracy"] == 1.0
-    assert s["key_point_recall"] == 0.5
+    assert s["key_point_coverage"] == 0.5
 
 
 def test_bad_question_line_names_line_and_field(tmp_path):

@@ -95,4 +95,9 @@ def test_eval_writes_a_report(cli_env, corpus_copy, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["summary"]["questions"] == 1
-    assert report["results"][0]["evidence_rank"] is not None
+    row = report["results"][0]
+    assert row["id"] == "x1" and row["scores"]["evidence_rank"] is not None
+    # each row is the answer object of the shared contract
+    assert {"question", "answer", "answerable", "citations", "retrieved", "timings_ms"} <= row.keys()
+    assert {"hit@1", "hit@5", "mrr", "key_point_coverage", "citation_support", "refusal_accuracy",
+            "false_refusal_rate", "latency_p50_ms", "latency_p95_ms"} <= report["summary"].keys()
