@@ -62,11 +62,11 @@ def sse_json(text: str) -> list[tuple[str, dict]]:
     return [(event, json.loads(data)) for event, data in parse_sse(text)]
 
 
-def wait_for_job(client: TestClient, job_id: str, timeout: float = 60.0) -> dict:
+def wait_for_job(client: TestClient, job_id: str, timeout: float = 60.0, headers: dict | None = None) -> dict:
     """Poll a document job until it is done or failed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=admin_headers()).json()
+        job = client.get(f"/api/jobs/{job_id}", headers=headers or admin_headers()).json()
         if job["status"] in ("done", "failed"):
             return job
         time.sleep(0.05)
