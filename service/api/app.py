@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        """Load the index at start-up (off the event loop); let queued document jobs finish at shutdown."""
         await asyncio.to_thread(state.holder.load)
         yield
         await asyncio.to_thread(state.jobs.close)

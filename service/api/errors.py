@@ -64,6 +64,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        """A service error with its mapped status (and Retry-After / WWW-Authenticate where they apply)."""
         status = status_of(exc)
         headers = {}
         if isinstance(exc, RateLimitedError):
@@ -74,11 +75,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Framework HTTP errors (404 unknown route, 405 wrong method, ...) in the same shape."""
         return JSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """A 422 with a readable summary in `detail` and FastAPI's field errors in `errors`."""
         errors = jsonable_encoder(exc.errors())
         summary = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors)
         body = ValidationErrorOut(error=HTTPStatus(422).phrase, detail=summary, errors=errors)
@@ -86,5 +89,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> JSONResponse:
+        """An unexpected error: logged with its traceback, answered as a JSON 500."""
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse(error_body(500, f"{type(exc).__name__}: {exc}"), status_code=500)

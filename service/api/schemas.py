@@ -10,7 +10,7 @@ from index.retrievers import Filters
 
 from ..answer.base import Answer
 
-DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+DATE_PATTERN = r"^(\d{4}(-\d{2}(-\d{2})?)?)?$"  # "" means no bound (forms send empty fields)
 
 
 # ----------------------------------------------------------------------------------------------- requests

@@ -94,6 +94,7 @@ def test_filters_restrict_chat_and_search(client):
     year = dated[0]["date"][:4]
     hits = client.get("/api/search", params={"q": "工作", "date_from": year, "date_to": year, "top_k": 20}).json()
     assert hits and all(docs[h["source"]]["date"].startswith(year) for h in hits)
+    assert client.get("/api/search", params={"q": "工作", "date_from": "", "source": SIJIANG}).status_code == 200
     kind = dated[0]["kind"]
     hits = client.get("/api/search", params={"q": "工作", "kind": kind, "top_k": 20}).json()
     assert hits and all(docs[h["source"]]["kind"] == kind for h in hits)
