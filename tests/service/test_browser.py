@@ -2,6 +2,7 @@
 against a live server on loopback that answers from the sample speeches with the shipped encoder."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -266,6 +267,44 @@ def test_server_text_is_rendered_as_text_and_crlf_sse_is_parsed(page, live_serve
     sync_api.expect(page.locator("#reader")).to_have_attribute("data-state", "passage")
     sync_api.expect(page.locator("#reader-body mark.hl")).to_have_text(hostile)
     assert page.evaluate("window.__pwned") is None
+
+
+def test_answer_text_appears_while_the_stream_is_still_open(page, live_server):
+    """Pieces are shown as they arrive, even when a network chunk ends inside a line or inside a character."""
+    from fastapi.responses import StreamingResponse
+
+    release = threading.Event()
+    done = {"question": "q", "answer": "第一段，第二段。", "answerable": True, "citations": [], "retrieved": [],
+            "timings_ms": {}, "generator": "test", "notes": [], "answer_id": "a9", "conversation_id": "c9"}
+    head = ("event: sources\r\ndata: " + json.dumps({"conversation_id": "c9", "retrieved": []}) + "\r\n\r\n"
+            "event: delta\r\ndata: " + json.dumps({"text": "第一段，"}, ensure_ascii=False) + "\r\n\r\n"
+            "event: delta\r\ndata: {\"text\": \"第二段").encode()
+    tail = ("。\"}\r\n\r\nevent: done\r\ndata: " + json.dumps(done, ensure_ascii=False) + "\r\n\r\n").encode()
+
+    async def held_stream():
+        yield head[:-2]  # ends inside the UTF-8 bytes of 段
+        await asyncio.to_thread(release.wait, 30)
+        yield head[-2:] + tail
+
+    async def chunked_sse():
+        return StreamingResponse(held_stream(), media_type="text/event-stream")
+
+    app = live_server.app
+    app.add_api_route("/test-only/held-sse", chunked_sse, methods=["POST"])
+    try:
+        page.route("**/api/chat", lambda route: route.continue_(url=live_server.url + "/test-only/held-sse"))
+        page.goto(live_server.url + "/")
+        ask(page, "q")
+        turn = page.locator(".turn").nth(0)
+        sync_api.expect(turn.locator(".answer-text")).to_have_text("第一段，")  # shown before the stream ends
+        assert turn.get_attribute("data-state") == "streaming"
+        release.set()
+        finished_turn(page, 0)
+        assert turn.locator(".answer-text").inner_text() == "第一段，第二段。"
+        assert turn.get_attribute("data-deltas") == "2"
+    finally:
+        release.set()
+        app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", "") != "/test-only/held-sse"]
 
 
 def test_filters_go_with_the_question(page, live_server):
