@@ -437,6 +437,40 @@ def test_widget_attributes(page, live_server):
     sync_api.expect(page.frame_locator("#policyqa-widget iframe").locator("#title")).to_have_text("问政策")
 
 
+def test_widget_frames_only_on_configured_origins(browser, live_server, monkeypatch):
+    """Chromium refuses the chat iframe on a portal origin missing from cors_origins and shows it once listed."""
+    from fastapi.responses import HTMLResponse
+
+    port = live_server.url.rsplit(":", 1)[1]
+    portal_url = f"http://localhost:{port}/test-only/portal"  # the same server under another origin
+
+    async def portal():
+        return HTMLResponse(f'<!doctype html><p>门户</p><script src="{live_server.url}/widget.js" '
+                            'data-open="true"></script>')
+
+    def embed_frame_url(context) -> str:
+        page = context.new_page()
+        with page.expect_response(lambda r: "/embed?" in r.url):
+            page.goto(portal_url)
+        sync_api.expect(page.locator("#policyqa-widget iframe")).to_be_visible()
+        page.wait_for_load_state("load")
+        return next(f.url for f in page.frames if f is not page.main_frame)
+
+    app = live_server.app
+    app.add_api_route("/test-only/portal", portal, methods=["GET"])
+    try:
+        with_default = browser.new_context()
+        assert embed_frame_url(with_default).startswith("chrome-error://")  # refused by frame-ancestors
+        with_default.close()
+
+        monkeypatch.setattr(app.state.service.settings, "cors_origins", [f"http://localhost:{port}"])
+        with_origin = browser.new_context()
+        assert embed_frame_url(with_origin).startswith(live_server.url + "/embed?")
+        with_origin.close()
+    finally:
+        app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", "") != "/test-only/portal"]
+
+
 def _sse_events(text: str) -> dict[str, dict]:
     """The last data of each event type in a server-sent-events body."""
     events: dict[str, dict] = {}
