@@ -85,7 +85,8 @@
     // only plain colour values reach the stylesheet
     if (color && /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$/.test(color)) {
       document.documentElement.style.setProperty('--accent', color);
-      document.documentElement.style.setProperty('--accent-soft', 'color-mix(in srgb, ' + color + ' 12%, white)');
+      var soft = 'color-mix(in srgb, ' + color + ' 12%, white)';
+      if (window.CSS && CSS.supports('color', soft)) document.documentElement.style.setProperty('--accent-soft', soft);
     }
     if (embed) ui.app.classList.add('embed');
   }
@@ -581,7 +582,8 @@
   ui.question.addEventListener('keydown', function (ev) {
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
       ev.preventDefault();
-      ui.form.requestSubmit();
+      if (ui.form.requestSubmit) ui.form.requestSubmit();
+      else ui.form.dispatchEvent(new Event('submit', { cancelable: true }));  // Safari before 16
     }
   });
   function autoGrow() {
