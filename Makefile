@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CORPUS ?= data/speeches
 
-.PHONY: serve test ingest eval bench clean
+.PHONY: serve test ingest eval bench clean loadtest
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: $(STAMP)
 
 eval: ingest
 	$(BIN)/policyqa eval ../shared/eval/dev.jsonl --out var/eval/dev.json
+
+# against a server started with `POLICYQA_RATE_LIMIT_PER_MINUTE=0 make serve` (the rate limit would answer 429)
+loadtest: $(STAMP)
+	$(BIN)/python -m service.loadtest --url http://127.0.0.1:8000 --users 1 16 --requests 200 --json var/loadtest.json
 
 clean:
 	rm -rf var

@@ -177,6 +177,15 @@ class PolicyIndex:
             terms=terms,
         )
 
+    def ingested_at(self, doc_id: str) -> str | None:
+        """When the document's current content entered the index (ISO 8601 UTC; older indexes: the version's date)."""
+        if not hasattr(self, "_ingested_at"):
+            self._ingested_at = {
+                meta["doc_id"]: meta.get("ingested_at") or self.manifest.get("created_at")
+                for meta in self.manifest.get("documents", {}).values()
+            }
+        return self._ingested_at.get(doc_id)
+
     def tokenize(self, text: str, mode: str | None = None) -> list[str]:
         """BM25 tokens of any text, as the index sees them (normalised first; mode defaults to the index's)."""
         return lexical_tokenize(normalize_text(text), mode or self.tokenizer_mode, segmenter=self._segmenter)
@@ -352,11 +361,13 @@ def write_version(
     hnsw_threshold: int = 50_000,
     progress: Progress | None = None,
     keep: Iterable[str] = (),
+    ingested_at: Mapping[str, str] | None = None,
 ) -> str:
     """Build BM25 and FAISS over `chunks` (row i embedded as vectors[i]), write them as a new version and make it
     current; `documents` are (source key, Document) in chunk order. Returns the version id.
 
     Versions other than the new one and `keep` are removed afterwards. The caller holds the update lock.
+    `ingested_at` gives, by source key, when a document already in the index was ingested; others get now.
     """
     report_progress: Progress = progress or (lambda stage, done, total: None)
     index_dir = Path(index_dir)
@@ -392,9 +403,11 @@ def write_version(
     per_doc: dict[str, int] = {}
     for c in chunks:
         per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+    created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    ingested_at = ingested_at or {}
     manifest = {
         "schema_version": SCHEMA_VERSION,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": created_at,
         "encoder": {"name": info.name, "dim": info.dim, "spec": encoder.spec},
         "chunker": dict(chunker),
         "bm25": {"method": "lucene", "k1": bm25_k1, "b": bm25_b, "tokenizer": tokenizer_mode},
@@ -407,6 +420,7 @@ def write_version(
                 "source": doc.source,
                 "title": doc.title,
                 "chunks": per_doc.get(doc.id, 0),
+                "ingested_at": ingested_at.get(key) or created_at,
             }
             for key, doc in documents
         },
@@ -435,6 +449,7 @@ class _Entry:
     document: Document
     chunks: list[Chunk]
     vectors: np.ndarray | None = None  # None: to embed
+    ingested_at: str | None = None  # None: ingested by this update
 
 
 def _old_entries(version_dir: Path, manifest: dict) -> dict[str, _Entry]:
@@ -452,6 +467,7 @@ def _old_entries(version_dir: Path, manifest: dict) -> dict[str, _Entry]:
             document=doc,
             chunks=[chunks[r] for r in doc_rows],
             vectors=np.asarray(vectors[doc_rows], dtype=np.float32) if doc_rows else None,
+            ingested_at=manifest["documents"][key_of[doc.id]].get("ingested_at") or manifest.get("created_at"),
         )
     return entries
 
@@ -621,6 +637,7 @@ def update_index(
             hnsw_threshold=hnsw_threshold,
             progress=report_progress,
             keep=[previous] if previous else [],
+            ingested_at={e.key: e.ingested_at for e in ordered if e.ingested_at},
         )
 
     report.version = version_id

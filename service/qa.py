@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from index.crosslingual import translate_terms
@@ -63,9 +63,9 @@ def build_generator(settings: Settings, index: PolicyIndex) -> Generator:
     )
 
 
-def load_pipeline(settings: Settings, *, leg: str | None = None) -> Pipeline:
-    """Load the index in `settings.index_dir` and build retriever and generator for it."""
-    index = PolicyIndex.load(settings.index_dir, build_encoder(settings))
+def load_pipeline(settings: Settings, *, leg: str | None = None, encoder: Encoder | None = None) -> Pipeline:
+    """Load the index in `settings.index_dir` and build retriever and generator for it (reusing `encoder` if given)."""
+    index = PolicyIndex.load(settings.index_dir, encoder or build_encoder(settings))
     retriever = index.retriever(
         leg=leg or settings.retrieval_leg,
         weights={"bm25": settings.weight_bm25, "dense": settings.weight_dense},
@@ -96,3 +96,28 @@ def answer_question(
         "total": round((t2 - t0) * 1000, 2),
     }
     return answer
+
+
+def stream_answer(
+    pipeline: Pipeline,
+    question: str,
+    *,
+    top_k: int | None = None,
+    filters: Filters | None = None,
+    history: Sequence[Turn] = (),
+) -> Iterator[list[Hit] | str | Answer]:
+    """Like `answer_question`, streamed: yields the retrieved hits first, then pieces of the answer text (in
+    order; joined they are the answer), then the complete `Answer` with timings."""
+    t0 = time.perf_counter()
+    hits = pipeline.retriever.search(question, top_k=max(top_k or pipeline.top_k, 5), filters=filters)
+    t1 = time.perf_counter()
+    yield list(hits)
+    for piece in pipeline.generator.stream(question, hits, history):
+        if isinstance(piece, Answer):
+            t2 = time.perf_counter()
+            piece.timings_ms = {
+                "retrieve": round((t1 - t0) * 1000, 2),
+                "answer": round((t2 - t1) * 1000, 2),
+                "total": round((t2 - t0) * 1000, 2),
+            }
+        yield piece

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# lists read from the environment as comma-separated text ("k1,k2") rather than JSON
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -46,8 +49,33 @@ class Settings(BaseSettings):
     min_dense_similarity: float = Field(0.74, ge=0, le=1, description="Cosine floor for non-Chinese questions (which also need translated terms found in the collection).")
 
     # service
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = Field("127.0.0.1", description="Bind address of `policyqa serve`.")
+    port: int = Field(8000, description="Port of `policyqa serve`.")
+    title: str = Field("PolicyQA 政策问答", description="Name shown by the chat page and the widget.")
+
+    # access control (keys are compared in constant time and never logged)
+    api_keys: CommaList = Field(default_factory=list, description="Keys accepted as `Authorization: Bearer KEY` or `X-API-Key: KEY`; empty = no key needed.")
+    admin_keys: CommaList = Field(default_factory=list, description="Keys that may upload/delete documents and export feedback; empty = those routes are refused.")
+    open_chat: bool = Field(False, description="Let chat, search and documents be used without a key even when api_keys is set.")
+    cors_origins: CommaList = Field(default_factory=list, description="Origins allowed to call the API from a browser and to frame /embed; empty = same origin only.")
+    rate_limit_per_minute: float = Field(120.0, ge=0, description="Sustained requests per minute per key (or per client IP without a key) on chat/search/upload; 0 = unlimited.")
+    rate_limit_burst: int = Field(30, ge=1, description="Requests a key or IP may make at once before the per-minute rate applies.")
+    max_upload_bytes: int = Field(20_000_000, ge=1, description="Largest document upload accepted (larger: HTTP 413).")
+
+    # state kept by the service
+    upload_dir: Path = Field(Path("var/uploads"), description="Where uploaded documents are saved before indexing.")
+    feedback_db: Path = Field(Path("var/feedback.sqlite3"), description="SQLite file of answers and their feedback.")
+    max_conversations: int = Field(1000, ge=1, description="Conversations kept in memory; the least recently used go first.")
+    conversation_ttl_s: float = Field(3600.0, gt=0, description="Seconds of inactivity after which a conversation is forgotten.")
+    conversation_turns: int = Field(6, ge=0, description="Earlier turns of a conversation passed to the answerer.")
+
+    @field_validator("api_keys", "admin_keys", "cors_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        """Accept "a,b" (environment) as well as a list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -1,108 +1,65 @@
-"""The FastAPI application: thin routes over `service.qa`; domain errors become HTTP errors only here."""
+"""The FastAPI application: thin routers over the service modules; errors become HTTP responses only here."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
-from index.store import EncoderMismatchError, IndexNotFoundError
-
-from ..qa import Pipeline, answer_question, load_pipeline
+from ..metrics import MetricsMiddleware
 from ..settings import Settings, get_settings
-from .schemas import AnswerOut, ChatRequest, ErrorOut, RetrievedOut
+from .errors import install_error_handlers
+from .routes import chat, documents, feedback, openai_compat, ops, pages, search
+from .state import build_state
 
-log = logging.getLogger("policyqa.api")
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-
-
-class PipelineHolder:
-    """Holds the loaded pipeline, or the reason it could not be loaded (served as 503)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.pipeline: Pipeline | None = None
-        self.error: str | None = "index not loaded yet"
-
-    def load(self) -> None:
-        """Load the index; keep the error message instead of crashing the server when it fails."""
-        try:
-            self.pipeline = load_pipeline(self.settings)
-            self.error = None
-        except (IndexNotFoundError, EncoderMismatchError) as exc:
-            self.pipeline, self.error = None, str(exc)
-            log.error("index not ready: %s", exc)
+_KEY_IN_QUERY = re.compile(r"([?&](?:key|api_key|apikey)=)[^&\s]*", re.IGNORECASE)
 
 
-def ready_pipeline(request: Request) -> Pipeline:
-    """The loaded pipeline, or a 503 that says why it is not ready."""
-    holder: PipelineHolder = request.app.state.holder
-    if holder.pipeline is None:
-        raise HTTPException(status_code=503, detail=holder.error)
-    return holder.pipeline
+class RedactKeys(logging.Filter):
+    """Hides `?key=` values (the widget and embed page pass keys that way) in access-log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's arguments; never drops a record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(_KEY_IN_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
-PipelineDep = Annotated[Pipeline, Depends(ready_pipeline)]
+def redact_keys_in_access_log() -> None:
+    """Install `RedactKeys` on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactKeys) for f in access.filters):
+        access.addFilter(RedactKeys())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for `settings` (the process settings by default)."""
+    """Build the app for `settings` (the process settings by default); the index loads at start-up."""
     settings = settings or get_settings()
-    holder = PipelineHolder(settings)
+    state = build_state(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        await asyncio.to_thread(holder.load)
+        """Load the index at start-up (off the event loop); let queued document jobs finish at shutdown."""
+        await asyncio.to_thread(state.holder.load)
         yield
+        await asyncio.to_thread(state.jobs.close)
 
-    app = FastAPI(title="PolicyQA 政策问答", version="0.1.0", lifespan=lifespan)
-    app.state.holder = holder
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        return JSONResponse(ErrorOut(error=_reason(exc.status_code), detail=str(exc.detail)).model_dump(),
-                            status_code=exc.status_code)
-
-    @app.post("/api/chat", response_model=AnswerOut, responses={503: {"model": ErrorOut}})
-    async def chat(body: ChatRequest, pipeline: PipelineDep) -> AnswerOut:
-        """Answer a question with citations."""
-        if not body.question.strip():
-            raise HTTPException(status_code=400, detail="question is empty")
-        answer = await asyncio.to_thread(answer_question, pipeline, body.question, top_k=body.top_k)
-        return AnswerOut.from_answer(answer)
-
-    @app.get("/api/search", response_model=list[RetrievedOut], responses={503: {"model": ErrorOut}})
-    async def search(pipeline: PipelineDep, q: Annotated[str, Query(min_length=1, max_length=2000)],
-                     top_k: Annotated[int, Query(ge=1, le=50)] = 10) -> list[RetrievedOut]:
-        """Passages only, best first, for portal search boxes."""
-        hits = await asyncio.to_thread(pipeline.retriever.search, q, top_k)
-        return [RetrievedOut(source=h.document.source, title=h.document.title,
-                             section=" / ".join(h.chunk.section) or None, text=h.chunk.text,
-                             score=round(h.score, 6)) for h in hits]
-
-    @app.get("/healthz")
-    async def healthz() -> dict:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", responses={503: {"model": ErrorOut}})
-    async def readyz(pipeline: PipelineDep) -> dict:
-        """Readiness: the index is loaded."""
-        return {"status": "ready", "documents": len(pipeline.index.documents), "chunks": len(pipeline.index.chunks)}
-
-    @app.get("/", include_in_schema=False)
-    async def page() -> FileResponse:
-        """The web chat page."""
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
-
+    app = FastAPI(title="PolicyQA 政策问答", version="0.2.0", lifespan=lifespan,
+                  description="Cited answers from Chinese policy speeches. Errors are JSON `{error, detail}`.")
+    app.state.service = state
+    install_error_handlers(app)
+    for module in (chat, search, documents, feedback, openai_compat, ops, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR, check_dir=False), name="static")
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "Accept"],
+                           expose_headers=["Retry-After"], max_age=600)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    redact_keys_in_access_log()
     return app
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    return HTTPStatus(status).phrase

@@ -71,7 +71,7 @@ def test_build_writes_the_documented_layout(built, speeches):
     assert manifest["faiss"]["kind"] == "flat"
     assert manifest["counts"]["documents"] == 4
     key = str((speeches / "sijiang.txt").resolve())
-    assert set(manifest["documents"][key]) == {"doc_id", "content_hash", "source", "title", "chunks"}
+    assert set(manifest["documents"][key]) == {"doc_id", "content_hash", "source", "title", "chunks", "ingested_at"}
     assert "四讲四比" in (version / "terms.txt").read_text(encoding="utf-8").split()
 
 
