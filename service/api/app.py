@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from index.store import EncoderMismatchError, IndexNotFoundError
 
+from ..answer.base import GeneratorConfigError
 from ..qa import Pipeline, answer_question, load_pipeline
 from ..settings import Settings, get_settings
 from .schemas import AnswerOut, ChatRequest, ErrorOut, RetrievedOut
@@ -33,7 +34,7 @@ class PipelineHolder:
         try:
             self.pipeline = load_pipeline(self.settings)
             self.error = None
-        except (IndexNotFoundError, EncoderMismatchError) as exc:
+        except (IndexNotFoundError, EncoderMismatchError, GeneratorConfigError) as exc:
             self.pipeline, self.error = None, str(exc)
             log.error("index not ready: %s", exc)
 
