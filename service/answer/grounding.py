@@ -193,9 +193,10 @@ class Grounder:
         self.min_support = min_support
         self.unsupported = unsupported
         self.result = GroundingResult("")
+        self._blank = ""  # whitespace held back until text follows it, so the answer has no blank edges
 
     def feed(self, piece: str) -> str:
-        """Check one sentence piece; returns the text to show for it ('' when it is dropped)."""
+        """Check one sentence piece; returns the text to show for it ('' when it is dropped or held back)."""
         check = check_sentence(piece, self.passages, self.min_support)
         self.result.checks.append(check)
         if check.status == "unsupported" and self.unsupported == "drop":
@@ -208,12 +209,16 @@ class Grounder:
                     self.result.cited.append(n)
             marks = "".join(f"[{self.result.cited.index(n) + 1}]" for n in check.cited)
             rendered = f"{check.text}{marks}{check.tail}"
+        body = rendered.rstrip() if self.result.text else rendered.strip()
+        if not body:
+            self._blank += rendered if self.result.text else ""
+            return ""
+        self._blank, rendered = rendered[len(rendered.rstrip()):], self._blank + body
         self.result.text += rendered
         return rendered
 
     def finish(self) -> GroundingResult:
-        """The checked answer, trailing blank lines trimmed."""
-        self.result.text = self.result.text.strip()
+        """The checked answer (whatever was shown, in order)."""
         return self.result
 
 

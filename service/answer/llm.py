@@ -94,6 +94,9 @@ class LLMGenerator(Generator):
         try:
             for piece in call(answer_messages(self.prompts, question, context)):
                 buffer += piece
+                buffer, thinking = _skip_reasoning(buffer)
+                if thinking:
+                    continue
                 cut = final_prefix(buffer)
                 for sentence in split_pieces(buffer[:cut]):
                     text, refused = self._feed(grounder, sentence, refused)
@@ -104,7 +107,7 @@ class LLMGenerator(Generator):
         except LLMError as exc:
             yield from self._fallback(question, hits, history, str(exc), shown)
             return
-        for sentence in split_pieces(buffer):
+        for sentence in split_pieces(_skip_reasoning(buffer)[0]):
             text, refused = self._feed(grounder, sentence, refused)
             if text:
                 shown = True
@@ -158,6 +161,17 @@ class LLMGenerator(Generator):
         answer.notes.append(f"{FALLBACK_NOTE}（{reason}）")
         yield (f"\n\n{FALLBACK_NOTE}\n" if shown else "") + answer.text
         yield answer
+
+
+def _skip_reasoning(buffer: str) -> tuple[str, bool]:
+    """Drop a leading <think>…</think> block (reasoning models such as DeepSeek-R1 or Qwen3 write one); returns
+    the rest and whether the block is still open, in which case nothing of the reply can be shown yet."""
+    head = buffer.lstrip()
+    if head.startswith("<think>"):
+        if "</think>" not in head:
+            return buffer, True
+        return head.split("</think>", 1)[1].lstrip(), False
+    return buffer, bool(head) and "<think>".startswith(head)
 
 
 def _quote(passage: str, claims: Sequence[str]) -> str:

@@ -34,6 +34,7 @@ class TransformersBackend:
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
+        self._generating = threading.Lock()  # requests from several API workers take turns on one model
 
     def _load(self):
         """Tokenizer and model, loaded once, from local files only."""
@@ -73,7 +74,7 @@ class TransformersBackend:
         model, tokenizer = self._load()
         inputs = self._inputs(messages)
         try:
-            with torch.inference_mode():
+            with self._generating, torch.inference_mode():
                 output = model.generate(**inputs, **self._settings(tokenizer))
         except (RuntimeError, ValueError) as exc:
             raise LLMError(f"generation failed: {exc}") from exc
@@ -94,7 +95,7 @@ class TransformersBackend:
 
         def generate() -> None:
             try:
-                with torch.inference_mode():
+                with self._generating, torch.inference_mode():
                     model.generate(**inputs, **self._settings(tokenizer), streamer=streamer)
             except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread below
                 failure.append(exc)

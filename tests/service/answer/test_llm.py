@@ -103,3 +103,18 @@ def test_a_bad_backend_setting_fails_at_build_time(fake_index):
         load_pipeline(fake_index.model_copy(update={"generator": "openai"}))
     with pytest.raises(GeneratorConfigError, match="POLICYQA_LOCAL_MODEL_DIR"):
         load_pipeline(fake_index.model_copy(update={"generator": "transformers"}))
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_reasoning_block_is_not_part_of_the_answer(llm_settings, scripted_llm, streaming):
+    llm, _ = scripted_llm
+    pipeline = load_pipeline(llm_settings)
+    passage = pipeline.retriever.search(QUESTION, top_k=5)[0].chunk.text
+    supported = passage.split("。")[1] + "。"
+    llm.queue(Reply("text", f"<think>用户问帮扶企业。我猜要发补贴。</think>\n{supported}[1]"))
+    if streaming:
+        *pieces, answer = list(stream_answer(pipeline, QUESTION))
+        assert "".join(pieces) == answer.text
+    else:
+        answer = answer_question(pipeline, QUESTION)
+    assert answer.text == f"{supported}[1]" and answer.grounded_ratio == 1.0
