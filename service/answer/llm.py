@@ -116,8 +116,7 @@ class LLMGenerator(Generator):
         if not result.cited and refused:
             answer = Answer(question, self.prompts.refusal, False, [], hits, generator=self.name,
                             notes=[reason, "the LLM found no answer in the passages"])
-            if not shown:
-                yield answer.text
+            yield answer.text
             yield answer
             return
         if not result.cited:
@@ -127,9 +126,10 @@ class LLMGenerator(Generator):
         yield self._grounded_answer(question, hits, context, result, reason)
 
     def _feed(self, grounder: Grounder, sentence: str, refused: bool) -> tuple[str, bool]:
-        """Check one sentence; the fixed refusal sentence is passed through instead of being checked."""
+        """Check one sentence; the fixed refusal sentence is not checked but remembered (shown at the end, and only
+        when no supported sentence came with it)."""
         if content_chars(sentence) and content_chars(strip_markers(sentence)) == content_chars(self.prompts.refusal):
-            return ("" if refused else self.prompts.refusal), True
+            return "", True
         return grounder.feed(sentence), refused
 
     def _grounded_answer(self, question: str, hits: list[Hit], context: list[Hit], result: GroundingResult,
@@ -150,6 +150,7 @@ class LLMGenerator(Generator):
                       grounded_ratio=result.grounded_ratio)
 
     def _verb(self) -> str:
+        """How unsupported sentences are treated, for the notes."""
         return "dropped" if self.unsupported == "drop" else "marked"
 
     def _fallback(self, question: str, hits: list[Hit], history: Sequence[Turn], reason: str,

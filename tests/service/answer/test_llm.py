@@ -118,3 +118,10 @@ def test_a_reasoning_block_is_not_part_of_the_answer(llm_settings, scripted_llm,
     else:
         answer = answer_question(pipeline, QUESTION)
     assert answer.text == f"{supported}[1]" and answer.grounded_ratio == 1.0
+
+
+def test_streamed_llm_refusal_is_shown_once_at_the_end(llm_settings, scripted_llm):
+    llm, _ = scripted_llm
+    llm.queue(Reply("text", "资料库中的讲话和文件没有回答这个问题。"))
+    *pieces, answer = list(stream_answer(load_pipeline(llm_settings), QUESTION))
+    assert pieces == [answer.text] and not answer.answerable and not answer.fallback
