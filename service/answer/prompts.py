@@ -66,6 +66,15 @@ def load_prompts(directory: Path | None = None) -> PromptSet:
     refusal = _read(directory / REFUSAL_FILE).strip()
     if not refusal:
         raise PromptError(f"{directory / REFUSAL_FILE}: the refusal text is empty")
+    # a trial render catches what parsing cannot ({{ passage.titel }}, a filter on the wrong type) at start-up
+    sample = {"question": "示例问题？", "refusal": refusal, "history": [{"question": "示例？", "answer": "示例。[1]"}],
+              "passages": [{"n": 1, "title": "示例", "date": "2020-01-01", "section": "一", "source": "a.txt",
+                            "text": "示例段落。"}]}
+    for name, template in templates.items():
+        try:
+            template.render(**{k: sample[k] for k in TEMPLATE_VARIABLES[name][0] | TEMPLATE_VARIABLES[name][1]})
+        except jinja2.TemplateError as exc:
+            raise PromptError(f"{directory / name}: the template fails on sample values: {exc}") from exc
     return PromptSet(directory, templates["system.md"], templates["answer.md"], templates["rewrite.md"], refusal)
 
 

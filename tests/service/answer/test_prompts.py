@@ -38,6 +38,7 @@ def test_bundled_prompts_load_and_state_the_rules():
         ("answer.md", lambda t: t.replace("{{ question }}", "问题"), "must use the variable(s) ['question']"),
         ("system.md", lambda t: t + "{{ speaker }}", "unknown variable(s) ['speaker']"),
         ("rewrite.md", lambda t: t.replace("{% endfor %}", ""), "template syntax error"),
+        ("answer.md", lambda t: t.replace("{{ p.text }}", "{{ p.txt }}"), "fails on sample values"),
     ],
 )
 def test_a_bad_template_fails_when_the_generator_is_built(prompts_copy, fake_index, name, edit, message):
