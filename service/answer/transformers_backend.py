@@ -59,8 +59,11 @@ class TransformersBackend:
 
     def _inputs(self, messages: Messages) -> dict:
         model, tokenizer = self._load()
-        inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
-                                               return_dict=True, return_tensors="pt")
+        try:
+            inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True,
+                                                   return_dict=True, return_tensors="pt")
+        except Exception as exc:  # a model folder's own chat template can fail in any way: that is an LLM failure
+            raise LLMError(f"the chat template of {self.model_dir.name} failed: {exc}") from exc
         return {k: v.to(model.device) for k, v in inputs.items()}
 
     def _settings(self, tokenizer) -> dict:

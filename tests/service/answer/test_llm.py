@@ -96,6 +96,14 @@ def test_llm_refusal_is_an_unanswerable_answer(llm_settings, scripted_llm):
     assert answer.text == "资料库中的讲话和文件没有回答这个问题。"
 
 
+def test_extractive_stays_the_default(fake_index):
+    from service.answer.extractive import ExtractiveGenerator
+    from service.settings import Settings
+
+    assert Settings.model_fields["generator"].default == "extractive"
+    assert isinstance(load_pipeline(fake_index).generator, ExtractiveGenerator)
+
+
 def test_a_bad_backend_setting_fails_at_build_time(fake_index):
     from service.answer.base import GeneratorConfigError
 

@@ -78,3 +78,6 @@ def test_bad_model_folders_fail_clearly(tmp_path, fake_index):
     folder = build_tiny_model(tmp_path / "no-template", chat_template=None)
     with pytest.raises(LLMError, match="no chat template"):
         TransformersBackend(folder, device="cpu").complete(MESSAGES)
+    broken = build_tiny_model(tmp_path / "bad-template", chat_template="{{ raise_exception('no system role') }}")
+    with pytest.raises(LLMError, match="chat template of bad-template failed"):
+        list(TransformersBackend(broken, device="cpu").stream(MESSAGES))
