@@ -39,6 +39,8 @@ class QuestionResult:
     key_points_missed: list[str]
     citations: list[str]
     latency_ms: float
+    grounded_ratio: float | None = None  # share of the LLM answer's sentences a passage supports
+    fallback: bool = False  # the LLM failed and the extractive answer stood in
     response: dict = field(default_factory=dict)  # the answer object, in the public contract's shape
 
 
@@ -89,6 +91,8 @@ def score_question(q: Question, answer: Answer) -> QuestionResult:
         key_points_missed=[k for k in q.key_points if k not in found],
         citations=[f"[{c.n}] {c.hit.document.source} {' / '.join(c.hit.chunk.section)}" for c in answer.citations],
         latency_ms=answer.timings_ms.get("total", 0.0),
+        grounded_ratio=answer.grounded_ratio,
+        fallback=answer.fallback,
         response=AnswerOut.from_answer(answer).model_dump(),
     )
 
@@ -119,6 +123,9 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         ),
         "refusal_accuracy": mean([0.0 if r.answered else 1.0 for r in unanswerable]),
         "false_refusal_rate": mean([0.0 if r.answered else 1.0 for r in answerable]),
+        # mean over the answers an LLM wrote (None with the extractive generator, which copies passages)
+        "grounded_ratio": mean([r.grounded_ratio for r in results if r.grounded_ratio is not None]),
+        "fallback_rate": mean([1.0 if r.fallback else 0.0 for r in results]),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }

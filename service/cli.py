@@ -98,6 +98,7 @@ def ask(
     """Answer one question with numbered citations."""
     from index.store import EncoderMismatchError, IndexNotFoundError
 
+    from .answer.base import GeneratorConfigError
     from .api.schemas import AnswerOut
     from .qa import answer_question, load_pipeline
 
@@ -106,14 +107,19 @@ def ask(
         _fail("the question is empty")
     try:
         pipeline = load_pipeline(settings, leg=leg)
-    except (IndexNotFoundError, EncoderMismatchError) as exc:
+    except (IndexNotFoundError, EncoderMismatchError, GeneratorConfigError) as exc:
         _fail(str(exc))
     answer = answer_question(pipeline, question)
     payload = AnswerOut.from_answer(answer)
     if as_json:
         sys.stdout.write(payload.model_dump_json(indent=2) + "\n")
         return
-    out.print(payload.answer)
+    if payload.rewritten_question:
+        out.print(f"[dim]检索问题 standalone question: {payload.rewritten_question}[/]", highlight=False)
+    out.print(payload.answer, markup=False)
+    if payload.fallback:
+        out.print(f"\n[yellow]大模型不可用，已改用摘录式回答 LLM unavailable, extractive fallback:[/] {payload.fallback_reason}",
+                  highlight=False)
     if payload.citations:
         out.print("\n[bold]来源 Sources[/]")
         for c in payload.citations:
@@ -124,7 +130,8 @@ def ask(
         out.print("\n[bold]可能相关的段落 Possibly related[/]")
         for i, r in enumerate(payload.retrieved[:3], 1):
             out.print(f"- {r.source} {r.section or ''}: {r.text[:80]}…", markup=False)
-    out.print(f"\n[dim]{payload.timings_ms['total']:.0f} ms[/]")
+    grounded = "" if payload.grounded_ratio is None else f" · grounded {payload.grounded_ratio:.0%}"
+    out.print(f"\n[dim]{payload.generator} · {payload.timings_ms['total']:.0f} ms{grounded}[/]")
 
 
 @app.command()
@@ -154,6 +161,7 @@ def evaluate(
     from eval.run import QuestionFileError, load_questions, run_eval, write_report
     from index.store import EncoderMismatchError, IndexNotFoundError
 
+    from .answer.base import GeneratorConfigError
     from .qa import answer_question, load_pipeline
 
     settings = _settings(index, top_k=top_k)
@@ -163,7 +171,7 @@ def evaluate(
         _fail(str(exc))
     try:
         pipeline = load_pipeline(settings, leg=leg)
-    except (IndexNotFoundError, EncoderMismatchError) as exc:
+    except (IndexNotFoundError, EncoderMismatchError, GeneratorConfigError) as exc:
         _fail(str(exc))
     started = time.perf_counter()
     with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,

@@ -41,12 +41,39 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(50_000, ge=1, description="Above this many chunks FAISS uses HNSW, below it exact search.")
 
     # answering
-    generator: Literal["extractive"] = "extractive"
+    generator: Literal["extractive", "openai", "transformers"] = Field(
+        "extractive", description="Answer generator: extractive (no LLM) | openai (any OpenAI-compatible server) | "
+        "transformers (a causal LM from a local folder). LLM answers are grounding-checked and fall back to extractive.")
     max_answer_sentences: int = Field(6, ge=1, description="Most sentences the extractive answer keeps.")
     min_answer_score: float = Field(0.40, description="Evidence score (term coverage + dense nudge) a Chinese question needs, else the answer is a refusal.")
     dense_center: float = Field(0.88, description="Typical best cosine of the default encoder; similarity above it raises the evidence score.")
     dense_weight: float = Field(5.0, ge=0, description="How strongly the best cosine nudges the evidence score.")
     min_dense_similarity: float = Field(0.74, ge=0, le=1, description="Cosine floor for non-Chinese questions (which also need translated terms found in the collection).")
+
+    # LLM answers (generator = openai | transformers)
+    prompts_dir: Path | None = Field(None, description="Folder of prompt templates (system.md, answer.md, rewrite.md, "
+                                     "refusal.txt); unset = the bundled prompts/.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (Ollama) "
+                                     "or http://localhost:8001/v1 (vLLM).")
+    llm_model: str | None = Field(None, description="Model name the endpoint serves, e.g. qwen2.5:7b-instruct.")
+    llm_api_key_env: str = Field("POLICYQA_LLM_API_KEY", description="Name of the environment variable that holds the "
+                                 "API key (the key itself never lives in settings); unset variable = no key.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM (per request; per chunk when streaming).")
+    llm_max_retries: int = Field(2, ge=0, description="Retries with exponential backoff on connection errors, 408/429/5xx.")
+    llm_max_tokens: int = Field(768, ge=1, description="Most tokens the LLM may generate for an answer.")
+    llm_temperature: float = Field(0.1, ge=0, description="Sampling temperature (0 = greedy).")
+    llm_top_p: float = Field(0.9, gt=0, le=1, description="Nucleus sampling mass.")
+    llm_passages: int = Field(5, ge=1, le=20, description="Retrieved passages put into the answer prompt.")
+    llm_rewrite: bool = Field(True, description="Rewrite follow-up questions with the LLM (else rule-based).")
+    local_model_dir: Path | None = Field(None, description="Folder of a transformers causal LM (config, weights, tokenizer "
+                                         "with a chat template) for generator=transformers.")
+    local_device: str = Field("auto", description="auto | cpu | cuda | cuda:N for the local model.")
+    local_dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description="Weights dtype of the local model.")
+    local_repetition_penalty: float = Field(1.05, ge=1.0, description="Repetition penalty of the local model's generation.")
+    grounding_min_support: float = Field(0.5, ge=0, le=1, description="Share of an answer sentence's character bigrams "
+                                         "that must occur in a cited passage (measured in tests/service/answer/test_grounding.py).")
+    grounding_unsupported: Literal["drop", "mark"] = Field("drop", description="What happens to answer sentences no "
+                                                            "passage supports: drop them, or keep them marked.")
 
     # service
     host: str = Field("127.0.0.1", description="Bind address of `policyqa serve`.")

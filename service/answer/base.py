@@ -29,6 +29,14 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     generator: str = ""
     notes: list[str] = field(default_factory=list)  # e.g. why the question was judged unanswerable
+    grounded_ratio: float | None = None  # share of the LLM's claim sentences a passage supports; None = no LLM text
+    fallback: bool = False  # the LLM failed and the extractive answer stands in
+    fallback_reason: str | None = None
+    rewritten_question: str | None = None  # the standalone question retrieval used, when it differs
+
+
+class GeneratorConfigError(ValueError):
+    """Settings or files a generator needs are missing or wrong; raised when the generator is built."""
 
 
 @dataclass(frozen=True, slots=True)

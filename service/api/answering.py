@@ -33,7 +33,8 @@ def new_answer_id() -> str:
 def remember(state: ServiceState, conversation_id: str | None, answer: Answer, answer_id: str) -> None:
     """Add the turn to its conversation and keep the answer for feedback (blocking: SQLite)."""
     if conversation_id:
-        state.conversations.append(conversation_id, Turn(answer.question, answer.text))
+        # the standalone form keeps a chain of follow-ups ("那考核呢？" → "那时间呢？") on its topic
+        state.conversations.append(conversation_id, Turn(answer.rewritten_question or answer.question, answer.text))
     state.feedback.record_answer(answer_id, conversation_id, answer.question, answer.text, answer.answerable,
                                  [c.hit.document.source for c in answer.citations])
 

@@ -103,6 +103,10 @@ class AnswerOut(BaseModel):
     timings_ms: dict[str, float]
     generator: str
     notes: list[str] = []
+    grounded_ratio: float | None = Field(None, description="Share of the LLM answer's sentences that a cited passage supports.")
+    fallback: bool = Field(False, description="True when the LLM failed and the extractive answer is returned instead.")
+    fallback_reason: str | None = None
+    rewritten_question: str | None = Field(None, description="The standalone question used for retrieval (follow-ups).")
 
     @classmethod
     def from_answer(cls, answer: Answer, **extra: Any) -> "AnswerOut":
@@ -131,6 +135,10 @@ class AnswerOut(BaseModel):
             timings_ms=answer.timings_ms,
             generator=answer.generator,
             notes=answer.notes,
+            grounded_ratio=None if answer.grounded_ratio is None else round(answer.grounded_ratio, 4),
+            fallback=answer.fallback,
+            fallback_reason=answer.fallback_reason,
+            rewritten_question=answer.rewritten_question,
             **extra,
         )
 

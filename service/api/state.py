@@ -9,6 +9,7 @@ from pathlib import Path
 
 from index.store import IngestReport, PolicyIndexError, update_index
 
+from ..answer.base import GeneratorConfigError
 from ..auth import RateLimiter
 from ..conversations import ConversationStore
 from ..documents import DocumentJobs
@@ -34,7 +35,7 @@ class PipelineHolder:
         """Load the index at start-up; keep the error message instead of crashing the server when it fails."""
         try:
             self.reload()
-        except PolicyIndexError as exc:
+        except (PolicyIndexError, GeneratorConfigError) as exc:
             self.pipeline, self.error = None, str(exc)
             log.error("index not ready: %s", exc)
 

@@ -55,3 +55,11 @@ def test_bad_question_line_names_line_and_field(tmp_path):
                     encoding="utf-8")
     with pytest.raises(QuestionFileError, match=r"q.jsonl:2: field 'question'"):
         load_questions(path)
+
+
+def test_summary_reports_grounded_ratio_over_llm_answers_and_fallback_rate():
+    results = [_result(grounded_ratio=1.0), _result(grounded_ratio=0.5), _result(fallback=True), _result()]
+    s = summarize(results)
+    assert s["grounded_ratio"] == 0.75  # answers without an LLM text do not count
+    assert s["fallback_rate"] == 0.25
+    assert summarize([_result()])["grounded_ratio"] is None
