@@ -34,14 +34,16 @@ eval: ingest
 # quality gate (CI): a fresh index of $(CORPUS), the dev set, and the floors in $(FLOORS); a missing dev set
 # fails unless POLICYQA_SKIP_EVAL_GATE=1 says to skip on purpose
 eval-gate: $(STAMP)
-	@if [ ! -f "$(DEV_SET)" ]; then \
+	@set -e; \
+	if [ ! -f "$(DEV_SET)" ]; then \
 	  if [ "$${POLICYQA_SKIP_EVAL_GATE:-}" = "1" ]; then \
 	    echo "eval-gate: SKIPPED on request (POLICYQA_SKIP_EVAL_GATE=1): dev set $(DEV_SET) not found"; exit 0; \
 	  fi; \
 	  echo "eval-gate: FAILED: dev set $(DEV_SET) not found. Point DEV_SET=... at it, or set" \
 	       "POLICYQA_SKIP_EVAL_GATE=1 to skip the quality gate explicitly." >&2; exit 1; \
-	fi
-	$(BIN)/policyqa ingest $(CORPUS) --index $(GATE_INDEX) --rebuild
+	fi; \
+	echo "eval-gate: fresh index of $(CORPUS) in $(GATE_INDEX), then $(DEV_SET) against $(FLOORS)"; \
+	$(BIN)/policyqa ingest $(CORPUS) --index $(GATE_INDEX) --rebuild; \
 	$(BIN)/policyqa eval $(DEV_SET) --index $(GATE_INDEX) --out var/eval/gate.json --floors $(FLOORS)
 
 # public retrieval benchmark (eval/BENCHMARKS.md); the index is cached in var/eval-retrieval/

@@ -72,6 +72,8 @@ def fmt_delta(value: float | None) -> str:
     """A signed difference, n/a for None."""
     if value is None:
         return "n/a"
+    if isinstance(value, int):
+        return f"{value:+d}"
     return f"{value:+.1f}" if abs(value) >= 100 else f"{value:+.3f}"
 
 
@@ -99,12 +101,14 @@ def render(template: str, **context) -> str:
 # ----------------------------------------------------------------------------------------------- answer-quality report
 
 
-def recall_curve(rows: Sequence[Mapping]) -> list[tuple[int, float]]:
+def recall_curve(rows: Sequence[Mapping], depth: int | None = None) -> list[tuple[int, float]]:
     """(k, share of answerable questions with evidence whose evidence passage is within the first k retrieved)
-    for k = 1 .. the number of passages retrieved per question (at least 1)."""
+    for k = 1 .. `depth` (the run's top-k), at most the number of passages retrieved per question."""
     ranks = [r["scores"].get("evidence_rank") for r in rows
              if r["scores"].get("answerable") and r["scores"].get("has_evidence")]
-    depth = max([len(r.get("retrieved") or []) for r in rows] + [1])
+    # the extractive answerer appends section continuations after the retrieved passages: those are not ranks
+    retrieved = max([len(r.get("retrieved") or []) for r in rows] + [1])
+    depth = min(depth, retrieved) if depth else retrieved
     if not ranks:
         return []
     return [(k, sum(1 for rk in ranks if rk is not None and rk <= k) / len(ranks)) for k in range(1, depth + 1)]
@@ -112,7 +116,7 @@ def recall_curve(rows: Sequence[Mapping]) -> list[tuple[int, float]]:
 
 def curve_geometry(points: Sequence[tuple[int, float]], width: int = 520, height: int = 260) -> dict:
     """Pixel positions for the inline SVG line chart of `recall_curve` (y axis 0..1)."""
-    left, right, top, bottom = 48, 16, 16, 36
+    left, right, top, bottom = 48, 16, 24, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(points), 2)
 
@@ -172,7 +176,8 @@ def report_context(payload: Mapping, title: str) -> dict:
     """Everything the answer-quality templates show, derived from the JSON report."""
     rows = payload.get("results", [])
     questions = _question_rows(rows)
-    points = recall_curve(rows)
+    top_k = payload.get("config", {}).get("top_k")
+    points = recall_curve(rows, top_k if isinstance(top_k, int) else None)
     return {
         "title": title,
         "config": payload.get("config", {}),

@@ -1,4 +1,4 @@
-"""The `policyqa` command line: ingest, ask, serve, eval."""
+"""The `policyqa` command line: ingest, ask, serve, eval, eval-retrieval."""
 from __future__ import annotations
 
 import json
@@ -328,11 +328,16 @@ def eval_retrieval(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
         tasks: dict[str, int] = {}
+        logged: dict[str, int] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
+            tenth = 10 * done // max(total, 1)
+            if not err.is_terminal and total and tenth > logged.get(stage, 0):  # logs get a line per 10%
+                logged[stage] = tenth
+                err.print(f"{stage}: {done}/{total}", markup=False, highlight=False)
 
         started = time.perf_counter()
         index, reused = cached_index(dataset, encoder, cache, chunk_size=chunk_size,

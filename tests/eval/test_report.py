@@ -62,6 +62,7 @@ def test_recall_curve_counts_ranks_up_to_the_retrieval_depth():
             for rank in (1, 3, None, 2)]
     rows.append({"scores": {"answerable": False, "has_evidence": False, "evidence_rank": None}, "retrieved": []})
     assert recall_curve(rows) == [(1, 0.25), (2, 0.5), (3, 0.75)]
+    assert recall_curve(rows, depth=2) == [(1, 0.25), (2, 0.5)]
     chart = curve_geometry(recall_curve(rows))
     ys = [m["y"] for m in chart["marks"]]
     assert ys == sorted(ys, reverse=True)  # higher recall is drawn higher up
