@@ -171,7 +171,7 @@ def evaluate(
     from eval.rechunk import rechunked_index
     from eval.report import write_reports
     from eval.run import QuestionFileError, load_questions, run_eval, write_report
-    from index.store import EncoderMismatchError, IndexNotFoundError, RebuildRequiredError
+    from index.store import IndexNotFoundError, RebuildRequiredError
 
     from .qa import answer_question, build_encoder, load_pipeline
 
@@ -251,15 +251,19 @@ def evaluate(
                   + (f" causes={r.failures}" if r.failures else ""), markup=False)
     out.print(f"report: {output}, {md_path}, {html_path}")
     if gate is not None:
-        checks = check_floors(summary, gate)
-        failed = [c for c in checks if not c.passed]
-        for c in checks:
-            (err if not c.passed else out).print(("[red]✗[/] " if not c.passed else "[green]✓[/] ") + c.message)
-        if failed:
-            err.print(f"[bold red]quality gate failed:[/] {len(failed)} of {len(checks)} figures outside their floors "
-                      f"in {floors}: " + "; ".join(c.message for c in failed))
-            raise typer.Exit(1)
-        out.print(f"quality gate passed: {len(checks)} figures within the floors in {floors}")
+        _enforce_floors(check_floors(summary, gate), floors)
+
+
+def _enforce_floors(checks, floors: Path) -> None:
+    """Print each floor check; exit 1 naming every figure outside its floor."""
+    failed = [c for c in checks if not c.passed]
+    for c in checks:
+        (err if not c.passed else out).print(("[red]✗[/] " if not c.passed else "[green]✓[/] ") + c.message)
+    if failed:
+        err.print(f"[bold red]quality gate failed:[/] {len(failed)} of {len(checks)} figures outside their floors "
+                  f"in {floors}: " + "; ".join(c.message for c in failed))
+        raise typer.Exit(1)
+    out.print(f"quality gate passed: {len(checks)} figures within the floors in {floors}")
 
 
 def _compare_reports(old_path: Path, new_path: Path, output: Path | None) -> None:

@@ -96,3 +96,29 @@ def test_parse_verdict_clamps_and_drops_correctness_without_reference():
 def test_judge_needs_an_endpoint_and_model():
     with pytest.raises(JudgeUnavailableError, match="--judge-url"):
         make_judge(None, "m")
+
+
+def test_eval_cli_runs_the_judge_only_when_asked(cli_env, judge_server, tmp_path):
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    url, script = judge_server
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "x1", "question": "“四讲四比”是哪四讲四比？",
+                                     "reference": "讲政治比忠诚"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    plain = CliRunner().invoke(app, ["eval", str(questions), "--out", str(out)])
+    assert plain.exit_code == 0 and not script.requests and "judge" not in json.loads(out.read_text("utf-8"))["config"]
+    missing = CliRunner().invoke(app, ["eval", str(questions), "--judge"])
+    assert missing.exit_code == 2 and "--judge-url" in " ".join(missing.output.split())
+
+    script.replies = [(200, '{"faithfulness": 0.5, "faithfulness_reason": "一半有据", "correctness": 1, '
+                            '"correctness_reason": "与参考一致"}')]
+    judged = CliRunner().invoke(app, ["eval", str(questions), "--out", str(out), "--judge", "--judge-url", url,
+                                      "--judge-model", "m"])
+    assert judged.exit_code == 0, judged.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["config"]["judge"] == {"model": "m", "judged": 1, "skipped": 0, "failed": 0}
+    assert report["summary"]["judge_faithfulness"] == 0.5 and report["summary"]["judge_correctness"] == 1.0
+    assert "一半有据" in out.with_suffix(".html").read_text(encoding="utf-8")
