@@ -9,7 +9,7 @@ from pathlib import Path
 from service.answer.base import Answer
 from service.api.schemas import AnswerOut
 
-from .metrics import contains, evidence_rank, mean, percentile
+from .metrics import char_f1, contains, evidence_rank, mean, percentile, rouge_l
 
 
 @dataclass(slots=True)
@@ -21,6 +21,8 @@ class Question:
     answerable: bool
     evidence: list[str] = field(default_factory=list)
     key_points: list[str] = field(default_factory=list)
+    reference: str | None = None  # a reference answer, scored by character F1 and ROUGE-L
+    tags: list[str] = field(default_factory=list)  # figures are also broken down per tag
 
 
 @dataclass(slots=True)
@@ -42,10 +44,52 @@ class QuestionResult:
     grounded_ratio: float | None = None  # share of the LLM answer's sentences a passage supports
     fallback: bool = False  # the LLM failed and the extractive answer stood in
     response: dict = field(default_factory=dict)  # the answer object, in the public contract's shape
+    tags: list[str] = field(default_factory=list)
+    reference: str | None = None
+    reference_char_f1: float | None = None
+    reference_rouge_l: float | None = None
+    judge: dict | None = None  # the LLM judge's verdict (eval/judge.py), when one was asked
+    failures: list[str] = field(default_factory=list)  # causes (FAILURE_CAUSES keys), empty when all went well
+
+
+# Why a question failed, in the order a reader should look at them (retrieval first, then the answer).
+FAILURE_CAUSES = {
+    "evidence_not_retrieved": "evidence not retrieved: no retrieved passage contains an evidence span",
+    "retrieved_not_cited": "retrieved but not cited: the evidence was retrieved, the answer cites other passages",
+    "key_points_missing": "key points missing: the answer leaves out expected key points",
+    "wrong_refusal": "wrong refusal: an answerable question was refused",
+    "answered_unanswerable": "answered when it should refuse: the corpus does not hold the answer",
+}
+
+
+def failure_causes(r: QuestionResult) -> list[str]:
+    """The FAILURE_CAUSES that apply to one result (several can: a refusal often follows a retrieval miss)."""
+    if not r.answerable:
+        return ["answered_unanswerable"] if r.answered else []
+    causes = []
+    if r.has_evidence and r.evidence_rank is None:
+        causes.append("evidence_not_retrieved")
+    if not r.answered:
+        causes.append("wrong_refusal")
+        return causes
+    if r.has_evidence and r.evidence_rank is not None and not r.cited_evidence:
+        causes.append("retrieved_not_cited")
+    if r.key_points_missed:
+        causes.append("key_points_missing")
+    return causes
 
 
 class QuestionFileError(ValueError):
     """A question file line that cannot be used; the message names the line and field."""
+
+
+def _string_list(path: Path, no: int, raw: dict, key: str) -> list[str]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise QuestionFileError(f"{path}:{no}: field '{key}' must be a list of strings")
+    return [v for v in value if v.strip()]
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -58,9 +102,14 @@ def load_questions(path: Path) -> list[Question]:
             raw = json.loads(line)
         except json.JSONDecodeError as exc:
             raise QuestionFileError(f"{path}:{no}: not JSON ({exc.msg})") from exc
+        if not isinstance(raw, dict):
+            raise QuestionFileError(f"{path}:{no}: expected a JSON object")
         for key in ("id", "question"):
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 raise QuestionFileError(f"{path}:{no}: field '{key}' is missing or not a string")
+        reference = raw.get("reference")
+        if reference is not None and not isinstance(reference, str):
+            raise QuestionFileError(f"{path}:{no}: field 'reference' must be a string")
         questions.append(
             Question(
                 id=raw["id"],
@@ -68,17 +117,19 @@ def load_questions(path: Path) -> list[Question]:
                 answerable=bool(raw.get("answerable", True)),
                 evidence=[e["text"] if isinstance(e, dict) else str(e) for e in raw.get("evidence", [])],
                 key_points=[str(k) for k in raw.get("key_points", [])],
+                reference=reference if reference and reference.strip() else None,
+                tags=_string_list(path, no, raw, "tags"),
             )
         )
     return questions
 
 
 def score_question(q: Question, answer: Answer) -> QuestionResult:
-    """Score one answer against its question's evidence and key points."""
+    """Score one answer against its question's evidence, key points and reference answer."""
     passages = [h.chunk.text for h in answer.retrieved]
     cited = [c.hit.chunk.text for c in answer.citations]
     found = [k for k in q.key_points if answer.answerable and contains(answer.text, k)]
-    return QuestionResult(
+    result = QuestionResult(
         id=q.id,
         question=q.question,
         answerable=q.answerable,
@@ -94,7 +145,13 @@ def score_question(q: Question, answer: Answer) -> QuestionResult:
         grounded_ratio=answer.grounded_ratio,
         fallback=answer.fallback,
         response=AnswerOut.from_answer(answer).model_dump(),
+        tags=list(q.tags),
+        reference=q.reference,
+        reference_char_f1=char_f1(answer.text, q.reference) if q.reference else None,
+        reference_rouge_l=rouge_l(answer.text, q.reference) if q.reference else None,
     )
+    result.failures = failure_causes(result)
+    return result
 
 
 def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
@@ -128,18 +185,51 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         "fallback_rate": mean([1.0 if r.fallback else 0.0 for r in results]),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
+        **_optional_figures(results),
     }
 
 
+def _optional_figures(results: list[QuestionResult]) -> dict[str, float | None]:
+    """Figures that exist only when their inputs do: references, the LLM judge, LLM generators' fields."""
+    figures: dict[str, float | None] = {}
+    referenced = [r for r in results if r.reference]
+    if referenced:
+        figures["reference_char_f1"] = mean([r.reference_char_f1 or 0.0 for r in referenced])
+        figures["reference_rouge_l"] = mean([r.reference_rouge_l or 0.0 for r in referenced])
+    judged = [r.judge for r in results if r.judge]
+    if judged:
+        for aspect in ("faithfulness", "correctness"):
+            figures[f"judge_{aspect}"] = mean([j[aspect] for j in judged if j.get(aspect) is not None])
+    grounded = [r.response.get("grounded_ratio") for r in results]
+    if any(g is not None for g in grounded):
+        figures["grounded_ratio"] = mean([g for g in grounded if g is not None])
+    if any("fallback" in r.response for r in results) and any(r.response.get("generator") != "extractive"
+                                                              for r in results):
+        figures["fallback_rate"] = mean([1.0 if r.response.get("fallback") else 0.0 for r in results])
+    return figures
+
+
+def summarize_by_tag(results: list[QuestionResult]) -> dict[str, dict[str, float | int | None]]:
+    """Summary figures over the questions of each tag, tags in alphabetical order."""
+    tags = sorted({t for r in results for t in r.tags})
+    return {tag: summarize([r for r in results if tag in r.tags]) for tag in tags}
+
+
 def run_eval(
-    questions: Iterable[Question], ask: Callable[[str], Answer], progress: Callable[[int], None] | None = None
+    questions: Iterable[Question],
+    ask: Callable[[str], Answer],
+    progress: Callable[[QuestionResult], None] | None = None,
+    judge: Callable[[Question, QuestionResult], dict] | None = None,
 ) -> tuple[dict, list[QuestionResult]]:
-    """Ask every question, score the answers; returns (summary, per-question results)."""
+    """Ask every question, score the answers (and have `judge` rate them, if given); returns (summary, results)."""
     results = []
     for q in questions:
-        results.append(score_question(q, ask(q.question)))
+        result = score_question(q, ask(q.question))
+        if judge is not None:
+            result.judge = judge(q, result)
+        results.append(result)
         if progress:
-            progress(1)
+            progress(result)
     return summarize(results), results
 
 
@@ -149,8 +239,11 @@ def result_row(result: QuestionResult) -> dict:
     return {"id": result.id, **result.response, "scores": scores}
 
 
-def write_report(path: Path, summary: dict, results: list[QuestionResult], config: dict) -> None:
-    """Write the summary, the configuration it was measured with, and per-question rows as JSON."""
+def write_report(path: Path, summary: dict, results: list[QuestionResult], config: dict) -> dict:
+    """Write the summary, the configuration it was measured with, figures per tag and per-question rows as JSON;
+    returns what was written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"summary": summary, "config": config, "results": [result_row(r) for r in results]}
+    payload = {"summary": summary, "config": config, "by_tag": summarize_by_tag(results),
+               "results": [result_row(r) for r in results]}
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    return payload

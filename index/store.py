@@ -438,6 +438,49 @@ def write_version(
     return version_id
 
 
+def index_chunks(
+    index_dir: str | Path,
+    documents: Sequence[Document],
+    chunks: Sequence[Chunk],
+    encoder: Encoder,
+    *,
+    chunker: Mapping[str, int],
+    tokenizer_mode: str = DEFAULT_TOKENIZER_MODE,
+    hnsw_threshold: int = 50_000,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+) -> str:
+    """Embed ready-made chunks (e.g. benchmark passages, one chunk each) and write them as the new current
+    version of `index_dir`, replacing what it held; returns the version id."""
+    if tokenizer_mode not in TOKENIZER_MODES:
+        raise ValueError(f"unknown tokenizer mode {tokenizer_mode!r}; expected one of {TOKENIZER_MODES}")
+    report_progress: Progress = progress or (lambda stage, done, total: None)
+    known = {d.id for d in documents}
+    orphans = [c.id for c in chunks if c.doc_id not in known]
+    if orphans:
+        raise ValueError(f"{len(orphans)} chunks name no given document, e.g. {orphans[0]!r}")
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    vectors = np.zeros((len(chunks), encoder.info.dim), dtype=np.float32)
+    report_progress("embed", 0, len(chunks))
+    for start in range(0, len(chunks), batch_size):
+        batch = chunks[start : start + batch_size]
+        vectors[start : start + len(batch)] = encoder.embed_passages([c.text for c in batch])
+        report_progress("embed", start + len(batch), len(chunks))
+    with _exclusive(index_dir):
+        return write_version(
+            index_dir,
+            [(d.path, d) for d in documents],
+            chunks,
+            vectors,
+            encoder,
+            chunker=chunker,
+            tokenizer_mode=tokenizer_mode,
+            hnsw_threshold=hnsw_threshold,
+            progress=report_progress,
+        )
+
+
 # ----------------------------------------------------------------------------------------------- updating
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -63,3 +64,55 @@ def test_summary_reports_grounded_ratio_over_llm_answers_and_fallback_rate():
     assert s["grounded_ratio"] == 0.75  # answers without an LLM text do not count
     assert s["fallback_rate"] == 0.25
     assert summarize([_result()])["grounded_ratio"] is None
+
+
+# ----------------------------------------------------------------------------------------------- ranking metrics
+
+
+def test_ndcg_hand_computed():
+    from eval.metrics import ndcg_at_k
+
+    # relevant a (grade 1) at rank 2 of 3; ideal puts it at rank 1 -> (1/log2 3) / (1/log2 2)
+    assert ndcg_at_k(["x", "a", "y"], {"a": 1}, 10) == pytest.approx(1 / math.log2(3))
+    # graded: b (2) at rank 1, a (1) at rank 3; ideal b, a at 1, 2
+    dcg = 2 / math.log2(2) + 1 / math.log2(4)
+    idcg = 2 / math.log2(2) + 1 / math.log2(3)
+    assert ndcg_at_k(["b", "x", "a"], {"a": 1, "b": 2}, 10) == pytest.approx(dcg / idcg)
+    assert ndcg_at_k(["x", "y"], {"a": 1}, 10) == 0.0
+    assert ndcg_at_k(["x", "a"], {"a": 1}, 1) == 0.0  # outside the cut-off
+
+
+def test_recall_hit_and_mrr_hand_computed():
+    from eval.metrics import hit_at_k, mrr_at_k, recall_at_k
+
+    ranked, rel = ["x", "a", "y", "b"], {"a": 1, "b": 1, "c": 1}
+    assert recall_at_k(ranked, rel, 1) == 0.0
+    assert recall_at_k(ranked, rel, 2) == pytest.approx(1 / 3)
+    assert recall_at_k(ranked, rel, 10) == pytest.approx(2 / 3)
+    assert hit_at_k(ranked, rel, 1) == 0.0 and hit_at_k(ranked, rel, 2) == 1.0
+    assert mrr_at_k(ranked, rel, 10) == 0.5
+    assert mrr_at_k(ranked, rel, 1) == 0.0
+    assert recall_at_k(ranked, {"a": 0}, 5) == 0.0  # grade 0 is not relevant
+
+
+# ----------------------------------------------------------------------------------------------- reference metrics
+
+
+def test_lcs_and_rouge_l_hand_computed():
+    from eval.metrics import lcs_length, rouge_l
+
+    assert lcs_length("abcde", "ace") == 3
+    assert lcs_length("", "abc") == 0
+    # answer 我们要发展经济 (7 chars), reference 发展地方经济 (6 chars): LCS 发展经济 = 4
+    p, r = 4 / 7, 4 / 6
+    assert rouge_l("我们要发展经济。", "发展地方经济") == pytest.approx(2 * p * r / (p + r))
+    assert rouge_l("完全无关", "发展经济") == 0.0
+
+
+def test_char_f1_counts_characters_after_normalisation():
+    from eval.metrics import char_f1
+
+    # answer 李岳星同志 (5 chars) vs reference 李岳星 (3): overlap 3 -> P 3/5, R 1
+    assert char_f1("李岳星同志。", "李岳星") == pytest.approx(2 * 0.6 * 1 / 1.6)
+    assert char_f1("兩定五考", "两定五考") == 1.0  # traditional vs simplified, punctuation ignored
+    assert char_f1("", "两定五考") == 0.0

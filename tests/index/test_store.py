@@ -281,3 +281,19 @@ def test_a_second_concurrent_update_is_refused(built, speeches, local_ingest):
     with store._exclusive(built):
         with pytest.raises(store.PolicyIndexError, match="another ingest"):
             update_index(built, [speeches], FakeEncoder(), chunk_size=120)
+
+
+def test_index_chunks_writes_ready_made_passages_as_a_loadable_version(tmp_path):
+    from ingest.records import Chunk, Document
+
+    docs = [Document(id=f"d{i}", source=f"p{i}", path=f"/bench#p{i}", text=text, content_hash=str(i))
+            for i, text in enumerate(["招商引资是生命线。", "亩均税收专项评价。"])]
+    chunks = [Chunk(id=f"{d.id}:0", doc_id=d.id, text=d.text, start=0, end=len(d.text)) for d in docs]
+    encoder = CountingEncoder()
+    store.index_chunks(tmp_path / "idx", docs, chunks, encoder, chunker={"chunk_size": 0, "chunk_overlap": 0})
+    index = PolicyIndex.load(tmp_path / "idx", encoder)
+    assert [c.text for c in index.chunks] == [d.text for d in docs] and encoder.passages == 2
+    assert index.retriever("bm25").search("亩均税收", 1)[0].document.source == "p1"
+    orphan = Chunk(id="x:0", doc_id="x", text="孤儿", start=0, end=2)
+    with pytest.raises(ValueError, match="name no given document"):
+        store.index_chunks(tmp_path / "idx2", docs, [orphan], encoder, chunker={"chunk_size": 0, "chunk_overlap": 0})
