@@ -120,6 +120,13 @@ def load_pipeline(settings: Settings, *, leg: str | None = None, encoder: Encode
     return Pipeline(index, retriever, generator, settings.top_k, rewrite)
 
 
+def warm_up(pipeline: Pipeline) -> None:
+    """Load the lazy parts (encoder weights, the English-Chinese dictionary) before the first user waits for them;
+    never calls an LLM."""
+    pipeline.retriever.search("招商引资有哪些要求？", top_k=5)
+    translate_terms("what are the requirements for investment attraction")
+
+
 def answer_question(
     pipeline: Pipeline,
     question: str,

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     # service
     host: str = Field("127.0.0.1", description="Bind address of `policyqa serve`.")
     port: int = Field(8000, description="Port of `policyqa serve`.")
+    warm_up: bool = Field(True, description="Load the encoder and the English dictionary at start-up, not at the first question.")
     title: str = Field("PolicyQA 政策问答", description="Name shown by the chat page and the widget.")
 
     # access control (keys are compared in constant time and never logged)

@@ -7,7 +7,7 @@ only signal for English questions against Chinese text).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,9 @@ from index.records import Hit
 from ingest.normalize import contains_cjk, normalize_text, to_simplified
 
 from .base import Answer, Citation, Generator, Turn
+
+# a streamed piece ends after a citation marker (with its line break, if one follows) or a line break
+_PIECE_END = re.compile(r"(?<=\])(?!\n)|(?<=\n)")
 
 REFUSAL = "资料库中的讲话和文件没有回答这个问题。"
 RELATED_INTRO = "以下段落可能相关，但不足以作答："
@@ -101,6 +104,7 @@ class ExtractiveGenerator(Generator):
         min_dense_similarity: float = 0.74,
         passages: int = 5,
         max_items: int = 8,
+        dense_sentences: int = 16,
         translate: Callable[[str], list[str]] | None = None,
         continuation: Callable[[Hit], list[Hit]] | None = None,
     ) -> None:
@@ -116,6 +120,7 @@ class ExtractiveGenerator(Generator):
         self.min_dense_similarity = min_dense_similarity
         self.passages = passages
         self.max_items = max_items
+        self.dense_sentences = dense_sentences
 
     # -- evidence strength -------------------------------------------------------------------------------
     def evidence_strength(self, question: str, hits: Sequence[Hit]) -> tuple[bool, str]:
@@ -178,12 +183,14 @@ class ExtractiveGenerator(Generator):
             terms = self._translate(question)
             weights = [self._idf(t) for t in terms]
             scores += [0.5 * term_coverage(s.text, terms, weights) for s in sentences]
-        if self._encoder is not None and not cjk:
-            sims = self._dense_similarity(question, [s.text for s in sentences])
-            # e5 cosines live in a narrow band (~0.7-0.9): stretch it so it is comparable with coverage
-            scores += np.clip((sims - 0.75) / 0.15, 0.0, 1.0)
         # earlier (better-ranked) passages win ties
         scores += [0.08 / (1 + s.hit_rank) for s in sentences]
+        if self._encoder is not None and not cjk:
+            # embedding costs ~25 ms a sentence on 2 cores: only the best lexical candidates get a dense score
+            shortlist = np.argsort(-scores, kind="stable")[: self.dense_sentences]
+            sims = self._dense_similarity(question, [sentences[i].text for i in shortlist])
+            # e5 cosines live in a narrow band (~0.7-0.9): stretch it so it is comparable with coverage
+            scores[shortlist] += np.clip((sims - 0.75) / 0.15, 0.0, 1.0)
         order = np.argsort(-scores, kind="stable")
         return [(float(scores[i]), sentences[i]) for i in order]
 
@@ -233,6 +240,12 @@ class ExtractiveGenerator(Generator):
         return [anchor] + items[: self.max_items]
 
     # -- composition -------------------------------------------------------------------------------------
+    def stream(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+        """Yield the answer one cited sentence or line at a time (joined they are the text), then the `Answer`."""
+        answer = self.answer(question, hits, history)
+        yield from (piece for piece in _PIECE_END.split(answer.text) if piece)
+        yield answer
+
     def answer(self, question: str, hits: Sequence[Hit], history: Sequence[Turn] = ()) -> Answer:
         """Compose a cited extractive answer, or a plain refusal when the evidence is too weak."""
         hits = list(hits)

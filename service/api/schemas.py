@@ -78,6 +78,7 @@ class RetrievedOut(BaseModel):
     doc_id: str
     source: str
     title: str
+    date: str | None = None
     section: str | None
     text: str
     start: int
@@ -88,6 +89,7 @@ class RetrievedOut(BaseModel):
     def from_hit(cls, hit: Hit) -> "RetrievedOut":
         """Convert a retrieval hit into the public shape."""
         return cls(doc_id=hit.document.id, source=hit.document.source, title=hit.document.title,
+                   date=hit.document.date,
                    section=_section(hit), text=hit.chunk.text, start=hit.chunk.start, end=hit.chunk.end,
                    score=round(hit.score, 6))
 

@@ -16,7 +16,7 @@ from ..documents import DocumentJobs
 from ..errors import NotReadyError
 from ..feedback import FeedbackStore
 from ..metrics import ServiceMetrics
-from ..qa import Pipeline, build_encoder, load_pipeline
+from ..qa import Pipeline, build_encoder, load_pipeline, warm_up
 from ..settings import Settings
 
 log = logging.getLogger("policyqa.api")
@@ -35,6 +35,8 @@ class PipelineHolder:
         """Load the index at start-up; keep the error message instead of crashing the server when it fails."""
         try:
             self.reload()
+            if self.settings.warm_up:
+                warm_up(self.pipeline)
         except (PolicyIndexError, GeneratorConfigError) as exc:
             self.pipeline, self.error = None, str(exc)
             log.error("index not ready: %s", exc)

@@ -105,6 +105,7 @@ def test_search_returns_passages(client):
     r = client.get("/api/search", params={"q": "四讲四比", "top_k": 3})
     assert r.status_code == 200 and 1 <= len(r.json()) <= 3
     assert r.json()[0]["source"] == SIJIANG
+    assert "date" in r.json()[0]  # shown beside possibly related passages
 
 
 def test_bad_input_is_a_4xx_with_a_message(client):
@@ -172,3 +173,13 @@ def test_openapi_docs_are_served(client):
     spec = client.get("/openapi.json").json()
     assert {"/api/chat", "/api/search", "/api/documents", "/v1/chat/completions", "/api/feedback"} <= set(spec["paths"])
     assert client.get("/docs").status_code == 200
+
+
+def test_follow_up_is_rewritten_with_the_topic_of_the_conversation(client):
+    first = client.post("/api/chat", json={"question": QUESTION}).json()
+    follow = {"question": "那考核怎么做？", "conversation_id": first["conversation_id"]}
+    second = client.post("/api/chat", json=follow).json()
+    assert "招商引资" in second["rewritten_question"] and second["question"] == "那考核怎么做？"
+    # the streamed path rewrites the same way (the page always streams)
+    done = sse_json(client.post("/api/chat", json={**follow, "stream": True}).text)[-1][1]
+    assert done["rewritten_question"] == second["rewritten_question"]

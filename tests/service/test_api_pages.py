@@ -14,6 +14,7 @@ def test_page_widget_embed_and_portal_are_served(client):
     r = client.get("/embed", params={"title": "问答", "key": "k"})
     assert r.status_code == 200 and r.text == (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     assert r.headers["content-security-policy"].startswith("frame-ancestors 'self'")
+    assert r.headers["cache-control"] == "no-cache"  # a changed frame-ancestors policy applies at the next load
     r = client.get("/example/portal")
     assert r.status_code == 200 and r.text == (EXAMPLES_DIR / "portal.html").read_text(encoding="utf-8")
 

@@ -87,6 +87,17 @@ def test_answer_draws_on_several_documents_for_a_list(generator):
         assert f"[{c.n}]" in answer.text
 
 
+def test_stream_yields_one_cited_sentence_at_a_time_then_the_answer(generator):
+    hits = [
+        make_hit("a", "招商引资要坚持市委靠前抓招。招商引资要做到政府重点管落。"),
+        make_hit("b", "招商引资要立即启动专业招商。项目建设要加快。"),
+    ]
+    *pieces, answer = generator.stream("招商引资有哪些要求？", hits)
+    assert "".join(pieces) == answer.text == generator.answer("招商引资有哪些要求？", hits).text
+    assert len(pieces) >= 3  # one piece per sentence or line, not the whole text at once
+    assert all(p.rstrip("\n").endswith("]") for p in pieces)
+
+
 def test_weak_evidence_is_refused_and_nothing_is_cited(generator):
     hits = [make_hit("a", "招商引资是全市的一号工程。")]
     answer = generator.answer("高校毕业生到基层就业有哪些补贴？", hits)

@@ -71,3 +71,21 @@ def test_cli_names_a_missing_model_setting(llm_env, monkeypatch):
     get_settings.cache_clear()
     result = CliRunner().invoke(cli, ["ask", "招商引资有哪些要求？"])
     assert result.exit_code == 2 and "POLICYQA_LLM_MODEL" in result.output
+
+
+def test_openai_compatible_route_with_the_openai_generator(llm_settings, scripted_llm):
+    llm, _ = scripted_llm
+    with TestClient(create_app(llm_settings)) as client:
+        body = {"model": "policyqa", "messages": [{"role": "user", "content": "招商引资有哪些要求？"}]}
+        data = client.post("/v1/chat/completions", json=body).json()
+        text = data["choices"][0]["message"]["content"]
+        assert data["sources"] and all(f"[{s['n']}]" in text for s in data["sources"])
+        chat = client.post("/api/chat", json={"question": "招商引资有哪些要求？"}).json()
+        assert {s["text"] for s in data["sources"]} <= {r["text"] for r in chat["retrieved"]}
+
+        lines = client.post("/v1/chat/completions", json={**body, "stream": True}).text.splitlines()
+        chunks = [json.loads(line[6:]) for line in lines if line.startswith("data: {")]
+        assert "data: [DONE]" in lines
+        streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+        final = next(c for c in chunks if c.get("sources"))
+        assert all(f"[{s['n']}]" in streamed for s in final["sources"])

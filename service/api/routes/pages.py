@@ -17,10 +17,11 @@ router = APIRouter(include_in_schema=False)
 
 
 def shipped_file(path: Path, media_type: str, headers: dict[str, str] | None = None) -> FileResponse:
-    """A file shipped with the service, or NotFoundError naming it."""
+    """A file shipped with the service, or NotFoundError naming it; browsers revalidate it on every load, so a
+    changed page, widget or frame-ancestors policy takes effect at once."""
     if not path.is_file():
         raise NotFoundError(f"{path.relative_to(SERVICE_DIR)} is missing from this installation")
-    return FileResponse(path, media_type=media_type, headers=headers)
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "no-cache", **(headers or {})})
 
 
 def frame_ancestors(origins: list[str]) -> str:
