@@ -14,6 +14,7 @@ from pathlib import Path
 from index.encoders import Encoder
 from ingest.records import Chunk, Document
 
+from .jsonl import read_json_objects
 from .metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k
 
 CUTOFFS = (1, 5, 10, 100)
@@ -64,24 +65,7 @@ class RetrievalSet:
 
 
 def _jsonl(path: Path) -> list[tuple[int, dict]]:
-    rows = []
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-    for no, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{no}: not JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict):
-            raise DatasetError(f"{path}:{no}: expected a JSON object")
-        rows.append((no, raw))
-    return rows
+    return read_json_objects(path, DatasetError)
 
 
 def _field(path: Path, no: int, raw: dict, names: Sequence[str], *, required: bool = True) -> str:

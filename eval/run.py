@@ -9,6 +9,7 @@ from pathlib import Path
 from service.answer.base import Answer
 from service.api.schemas import AnswerOut
 
+from .jsonl import read_json_objects
 from .metrics import char_f1, contains, evidence_rank, mean, percentile, rouge_l
 
 
@@ -95,15 +96,7 @@ def _string_list(path: Path, no: int, raw: dict, key: str) -> list[str]:
 def load_questions(path: Path) -> list[Question]:
     """Read a JSONL question file; a bad line raises QuestionFileError naming the line and field."""
     questions = []
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QuestionFileError(f"{path}:{no}: not JSON ({exc.msg})") from exc
-        if not isinstance(raw, dict):
-            raise QuestionFileError(f"{path}:{no}: expected a JSON object")
+    for no, raw in read_json_objects(path, QuestionFileError):
         for key in ("id", "question"):
             if not isinstance(raw.get(key), str) or not raw[key].strip():
                 raise QuestionFileError(f"{path}:{no}: field '{key}' is missing or not a string")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,19 @@ def _block_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+SPEECHES = Path(__file__).resolve().parents[1] / "data" / "speeches"
+
+
+@pytest.fixture(scope="session")
+def fake_speeches_index(tmp_path_factory) -> Path:
+    """Directory of an index over the sample speeches built with the deterministic fake encoder (shared by the
+    test folders; treat it as read-only)."""
+    from index.encoders import load_encoder
+    from index.store import update_index
+
+    index_dir = tmp_path_factory.mktemp("fake-index")
+    report = update_index(index_dir, [SPEECHES], load_encoder("fake"))
+    assert not report.failed and len(report.indexed) == 5
+    return index_dir

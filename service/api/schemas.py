@@ -162,8 +162,8 @@ class SourcesEvent(BaseModel):
 # ----------------------------------------------------------------------------------------------- documents
 
 
-class DocumentOut(BaseModel):
-    """An indexed document."""
+class DocumentMetaOut(BaseModel):
+    """What every document view shows: identity and metadata."""
 
     id: str
     source: str
@@ -171,8 +171,13 @@ class DocumentOut(BaseModel):
     date: str | None
     speaker: str | None
     kind: str | None
-    chunks: int
     ingested_at: str | None
+
+
+class DocumentOut(DocumentMetaOut):
+    """An indexed document in the list, with its number of chunks."""
+
+    chunks: int
 
 
 class ChunkSpanOut(BaseModel):
@@ -184,16 +189,9 @@ class ChunkSpanOut(BaseModel):
     section: str | None
 
 
-class DocumentDetailOut(BaseModel):
+class DocumentDetailOut(DocumentMetaOut):
     """An indexed document with its cleaned text (the text citation offsets point into)."""
 
-    id: str
-    source: str
-    title: str
-    date: str | None
-    speaker: str | None
-    kind: str | None
-    ingested_at: str | None
     text: str
     chunks: list[ChunkSpanOut]
 

@@ -14,15 +14,9 @@ SPEECHES = REPO / "data" / "speeches"
 
 
 @pytest.fixture(scope="session")
-def speeches_index(tmp_path_factory) -> Path:
+def speeches_index(fake_speeches_index) -> Path:
     """An index of the sample speeches built with the deterministic fake encoder."""
-    from index.encoders import load_encoder
-    from index.store import update_index
-
-    index_dir = tmp_path_factory.mktemp("eval-fake-index")
-    report = update_index(index_dir, [SPEECHES], load_encoder("fake"))
-    assert not report.failed and len(report.indexed) == 5
-    return index_dir
+    return fake_speeches_index
 
 
 @pytest.fixture()

