@@ -24,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from index.crosslingual import translate_terms
 from index.dense import DenseIndex
 from index.encoders import Encoder
 from index.lexical import DEFAULT_TOKENIZER_MODE, TOKENIZER_MODES, LexicalIndex, harvest_terms, new_segmenter
 from index.lexical import tokenize as lexical_tokenize
 from index.retrievers import BM25Retriever, DenseRetriever, HybridRetriever, RerankingRetriever, Retriever
-from ingest.normalize import normalize_text
+from ingest.normalize import contains_cjk, normalize_text
 from ingest.records import Chunk, Document
 
 SCHEMA_VERSION = 1
@@ -190,6 +191,15 @@ class PolicyIndex:
         """BM25 tokens of any text, as the index sees them (normalised first; mode defaults to the index's)."""
         return lexical_tokenize(normalize_text(text), mode or self.tokenizer_mode, segmenter=self._segmenter)
 
+    def query_tokens(self, query: str) -> list[str]:
+        """BM25 tokens of a question; a question without Chinese also gets the tokens of its dictionary
+        translations found in this index, so that the lexical leg can match an English question."""
+        tokens = self.tokenize(query)
+        if not contains_cjk(query):
+            for term in translate_terms(query, vocabulary=lambda t: self.lexical.doc_freq(t) > 0):
+                tokens += self.tokenize(term)
+        return tokens
+
     def idf(self, token: str) -> float:
         """BM25 idf of a token in this index (high for rare and unknown tokens)."""
         return self.lexical.idf(token)
@@ -206,7 +216,7 @@ class PolicyIndex:
         key = (leg, tuple(sorted((weights or {}).items())), fusion_k, str(reranker) if reranker else None, candidates)
         if key in self._retrievers:  # keeps a loaded cross-encoder alive between calls
             return self._retrievers[key]
-        bm25 = BM25Retriever(self.lexical, self.tokenize, self.chunks, self.documents)
+        bm25 = BM25Retriever(self.lexical, self.query_tokens, self.chunks, self.documents)
         dense = DenseRetriever(self.dense, self.encoder, self.chunks, self.documents)
         if leg == "bm25":
             inner: Retriever = bm25

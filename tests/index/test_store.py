@@ -297,3 +297,12 @@ def test_index_chunks_writes_ready_made_passages_as_a_loadable_version(tmp_path)
     orphan = Chunk(id="x:0", doc_id="x", text="孤儿", start=0, end=2)
     with pytest.raises(ValueError, match="name no given document"):
         store.index_chunks(tmp_path / "idx2", docs, [orphan], encoder, chunker={"chunk_size": 0, "chunk_overlap": 0})
+
+
+def test_english_question_reaches_the_bm25_leg_through_its_translations(built):
+    index = PolicyIndex.load(built, FakeEncoder())
+    tokens = index.query_tokens("what are the requirements for investment attraction")
+    assert "招商引资" in tokens  # CC-CEDICT: investment attraction → 招商引资, kept because the index has it
+    assert index.query_tokens("招商引资有哪些要求？") == index.tokenize("招商引资有哪些要求？")  # Chinese: unchanged
+    hits = index.retriever("bm25").search("what are the requirements for investment attraction", top_k=3)
+    assert hits and "招商" in hits[0].chunk.text
