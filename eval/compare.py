@@ -2,10 +2,10 @@
 worse (compared by id)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from .jsonl import read_json_file
 from .report import FIGURES
 
 # tolerance below which a figure or a per-question score counts as unchanged (float noise, not a change)
@@ -20,12 +20,7 @@ class ReportFileError(ValueError):
 
 def load_report(path: Path) -> dict:
     """A JSON report written by `policyqa eval`."""
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    payload = read_json_file(path, ReportFileError)
     if not isinstance(payload, dict) or not isinstance(payload.get("summary"), dict) \
             or not isinstance(payload.get("results"), list):
         raise ReportFileError(f"{path}: not an eval report (needs 'summary' and 'results'; "

@@ -9,10 +9,11 @@ File format, one figure a line so that raising a floor is a one-line change::
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from .jsonl import read_json_file
 
 
 class FloorsFileError(ValueError):
@@ -41,12 +42,7 @@ class FloorCheck:
 
 def load_floors(path: Path) -> dict[str, dict[str, float]]:
     """Figure -> {"min": x} and/or {"max": y}; keys starting with "_" are comments."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FloorsFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise FloorsFileError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    raw = read_json_file(path, FloorsFileError)
     if not isinstance(raw, dict):
         raise FloorsFileError(f"{path}: expected a JSON object of figure -> {{\"min\": x}} or {{\"max\": y}}")
     floors: dict[str, dict[str, float]] = {}

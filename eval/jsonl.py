@@ -1,4 +1,4 @@
-"""Reading JSON-lines files (question files, benchmark corpora) with errors that name the file and line."""
+"""Reading JSON and JSON-lines files (reports, floors, question files, corpora) with errors naming file and line."""
 from __future__ import annotations
 
 import json
@@ -25,3 +25,13 @@ def read_json_objects(path: Path, error: type[Exception]) -> list[tuple[int, dic
             raise error(f"{path}:{no}: expected a JSON object")
         rows.append((no, raw))
     return rows
+
+
+def read_json_file(path: Path, error: type[Exception]) -> object:
+    """The parsed content of a JSON file; raises `error` naming the file and the reason."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from exc

@@ -1,7 +1,6 @@
 """The `policyqa` command line: ingest, ask, serve, eval, eval-retrieval."""
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
