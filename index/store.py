@@ -196,9 +196,13 @@ class PolicyIndex:
         translations found in this index, so that the lexical leg can match an English question."""
         tokens = self.tokenize(query)
         if not contains_cjk(query):
-            for term in translate_terms(query, vocabulary=lambda t: self.lexical.doc_freq(t) > 0):
+            for term in self.translate(query):
                 tokens += self.tokenize(term)
         return tokens
+
+    def translate(self, question: str) -> list[str]:
+        """Chinese dictionary translations of a non-Chinese question's words, only those this index contains."""
+        return translate_terms(question, vocabulary=lambda term: self.lexical.doc_freq(term) > 0)
 
     def idf(self, token: str) -> float:
         """BM25 idf of a token in this index (high for rare and unknown tokens)."""

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from index.crosslingual import translate_terms
 from index.encoders import Encoder, load_encoder
 from index.records import Hit
 from index.retrievers import Filters, Retriever
@@ -65,7 +64,7 @@ def build_extractive(settings: Settings, index: PolicyIndex) -> ExtractiveGenera
         dense_weight=settings.dense_weight,
         min_dense_similarity=settings.min_dense_similarity,
         continuation=section_continuation(index),
-        translate=lambda question: translate_terms(question, vocabulary=lambda t: index.lexical.doc_freq(t) > 0),
+        translate=index.translate,
     )
 
 
@@ -124,7 +123,7 @@ def warm_up(pipeline: Pipeline) -> None:
     """Load the lazy parts (encoder weights, the English-Chinese dictionary) before the first user waits for them;
     never calls an LLM."""
     pipeline.retriever.search("招商引资有哪些要求？", top_k=5)
-    translate_terms("what are the requirements for investment attraction")
+    pipeline.index.translate("what are the requirements for investment attraction")
 
 
 def answer_question(
