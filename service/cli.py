@@ -35,6 +35,19 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _load_pipeline_or_fail(settings: Settings, leg: str | None):
+    """The pipeline for `settings`, or exit 2 with the reason (no index, built with another encoder, bad generator)."""
+    from index.store import IndexNotFoundError, RebuildRequiredError
+
+    from .answer.base import GeneratorConfigError
+    from .qa import load_pipeline
+
+    try:
+        return load_pipeline(settings, leg=leg)
+    except (IndexNotFoundError, RebuildRequiredError, GeneratorConfigError) as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (.txt .md .html .docx .pdf), searched recursively.")] = None,
@@ -95,19 +108,13 @@ def ask(
     leg: Annotated[Optional[str], typer.Option(help="Retrieval leg: hybrid, bm25 or dense.")] = None,
 ) -> None:
     """Answer one question with numbered citations."""
-    from index.store import EncoderMismatchError, IndexNotFoundError
-
-    from .answer.base import GeneratorConfigError
     from .api.schemas import AnswerOut
-    from .qa import answer_question, load_pipeline
+    from .qa import answer_question
 
     settings = _settings(index, top_k=top_k)
     if not question.strip():
         _fail("the question is empty")
-    try:
-        pipeline = load_pipeline(settings, leg=leg)
-    except (IndexNotFoundError, EncoderMismatchError, GeneratorConfigError) as exc:
-        _fail(str(exc))
+    pipeline = _load_pipeline_or_fail(settings, leg)
     answer = answer_question(pipeline, question)
     payload = AnswerOut.from_answer(answer)
     if as_json:
@@ -179,8 +186,7 @@ def evaluate(
     from eval.run import QuestionFileError, load_questions, run_eval, write_report
     from index.store import IndexNotFoundError, RebuildRequiredError
 
-    from .answer.base import GeneratorConfigError
-    from .qa import answer_question, build_encoder, load_pipeline
+    from .qa import answer_question, build_encoder
 
     if questions is None:
         _fail("give a question file (e.g. ../shared/eval/dev.jsonl), or --compare OLD.json NEW.json")
@@ -218,10 +224,7 @@ def evaluate(
                 _fail(str(exc))
             err.print(f"{n} chunks of at most {chunk_size} characters")
             settings = settings.model_copy(update={"index_dir": Path(scratch) / "index", "chunk_size": chunk_size})
-        try:
-            pipeline = load_pipeline(settings, leg=leg)
-        except (IndexNotFoundError, RebuildRequiredError, GeneratorConfigError) as exc:
-            _fail(str(exc))
+        pipeline = _load_pipeline_or_fail(settings, leg)
         started = time.perf_counter()
         with Progress(TextColumn("eval {task.fields[current]}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
